@@ -1,0 +1,20 @@
+// Shared jest settings: every project's jest.config.js spreads this.
+// @swc/jest strips types only; `tsc --noEmit` (the typecheck target) does the checking.
+const path = require('node:path');
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.(t|j)sx?$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022', transform: { react: { runtime: 'automatic' } } },
+        module: { type: 'commonjs' },
+      },
+    ],
+  },
+  moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  cacheDirectory: path.join(__dirname, '.cache', 'jest'),
+  testTimeout: 30_000,
+};

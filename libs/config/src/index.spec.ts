@@ -1,0 +1,29 @@
+import { ConfigError, Env, parseEnv, Type } from './index';
+
+const schema = Type.Object({ PORT: Env.port(3000), NAME: Env.string(), ON: Env.bool(false), JWT_SECRET: Env.string() });
+
+describe('parseEnv', () => {
+  it('applies defaults and coerces strings', () => {
+    expect(parseEnv(schema, { NAME: 'x', ON: 'true', JWT_SECRET: 's', OTHER: 'ignored' })).toEqual({
+      PORT: 3000,
+      NAME: 'x',
+      ON: true,
+      JWT_SECRET: 's',
+    });
+  });
+
+  it('lists every bad key at once and hides secrets', () => {
+    let error: unknown;
+    try {
+      parseEnv(schema, { PORT: 'abc', ON: 'maybe', JWT_SECRET: '' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = (error as ConfigError).problems.join('\n');
+    expect(text).toMatch(/^PORT/m);
+    expect(text).toMatch(/^NAME: .*missing/m);
+    expect(text).toMatch(/^ON/m);
+    expect(text).not.toContain('maybe"x');
+  });
+});

@@ -1,0 +1,76 @@
+import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+export { Type };
+export type { Static };
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/**
+ * Parses a flat environment (UPPER_SNAKE keys) against a TypeBox schema once at boot: applies defaults,
+ * coerces strings to numbers/booleans, and throws one ConfigError listing every bad key.
+ * Unknown variables are ignored; the returned object holds only the schema's keys.
+ */
+export function parseEnv<S extends TObject>(schema: S, env: Record<string, string | undefined>): Static<S> {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const raw = env[key];
+    if (raw !== undefined && raw !== '') picked[key] = raw;
+  }
+  const withDefaults = Value.Default(schema, picked);
+  const converted = Value.Convert(schema, withDefaults);
+  if (Value.Check(schema, converted)) return converted;
+  const problems = [...Value.Errors(schema, converted)].map((error) => {
+    const key = error.path.replace(/^\//, '') || '(root)';
+    const value = (converted as Record<string, unknown>)[key];
+    const shown = value === undefined ? 'missing' : isSecretKey(key) ? 'given (hidden)' : JSON.stringify(value);
+    return `${key}: ${error.message} (${shown})`;
+  });
+  throw new ConfigError([...new Set(problems)]);
+}
+
+const isSecretKey = (key: string): boolean => /SECRET|PASSWORD|KEY|TOKEN/.test(key);
+
+/** Building blocks shared by services' config schemas. */
+export const Env = {
+  port: (defaultPort: number) => Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort }),
+  url: (defaultUrl?: string) =>
+    defaultUrl === undefined ? Type.String({ pattern: '^[a-z+]+://' }) : Type.String({ pattern: '^[a-z+]+://', default: defaultUrl }),
+  string: (defaultValue?: string) => (defaultValue === undefined ? Type.String({ minLength: 1 }) : Type.String({ default: defaultValue })),
+  optionalString: () => Type.Optional(Type.String({ minLength: 1 })),
+  int: (defaultValue: number, minimum = 0) => Type.Integer({ minimum, default: defaultValue }),
+  bool: (defaultValue: boolean) => Type.Boolean({ default: defaultValue }),
+  logLevel: () =>
+    Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), { default: 'info' }),
+  list: (defaultValue: string) => Type.String({ default: defaultValue }),
+} satisfies Record<string, (...args: never[]) => TSchema>;
+
+export const splitList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/** Shared pieces of every service's config, parsed by the same rules. */
+export const CommonEnvSchema = {
+  LOG_LEVEL: Env.logLevel(),
+  DATABASE_URL: Env.url('postgres://postgres@127.0.0.1:5432/earshot'),
+  REDIS_URL: Env.url('redis://127.0.0.1:6379'),
+  /** Prefix of every BullMQ key; lets several deployments (or tests) share one Redis. */
+  QUEUE_PREFIX: Env.string('earshot'),
+  JWT_SECRET: Env.string('earshot-development-secret-change-me'),
+  JWT_JWKS_URL: Env.optionalString(),
+  JWT_ISSUER: Env.optionalString(),
+  JWT_AUDIENCE: Env.optionalString(),
+  S3_ENDPOINT: Env.optionalString(),
+  S3_REGION: Env.string('us-east-1'),
+  S3_BUCKET: Env.string('earshot-audio'),
+  S3_ACCESS_KEY_ID: Env.string('S3RVER'),
+  S3_SECRET_ACCESS_KEY: Env.string('S3RVER'),
+  S3_FORCE_PATH_STYLE: Env.bool(true),
+};

@@ -1,0 +1,79 @@
+import type { ProcessingStatus, SessionStatus } from './sessions.schema';
+
+/** socket.io event names (server → client). Public API: clients subscribe by these names. */
+export const SOCKET_EVENTS = {
+  chunkUploaded: 'chunk_uploaded',
+  chunkProcessed: 'chunk_processed',
+  sessionProgress: 'session_progress',
+  sessionCompleted: 'session_completed',
+} as const;
+
+/** Client → server commands, answered through a socket.io acknowledgement. */
+export const SOCKET_COMMANDS = { subscribe: 'subscribe', unsubscribe: 'unsubscribe' } as const;
+
+export interface ChunkUploadedEvent {
+  session_id: string;
+  chunk_index: number;
+  chunk_id: string;
+  file_size_bytes: number;
+  uploaded_at: string;
+}
+
+export interface ChunkProcessedEvent {
+  session_id: string;
+  chunk_index: number;
+  chunk_id: string;
+  processing_status: ProcessingStatus;
+  duration_seconds: number | null;
+  end_time_seconds: number | null;
+  voice_activity_ratio: number | null;
+  speaker_count: number | null;
+  transcription: string | null;
+  suspicious_activity_score: number | null;
+  analysis_results: Record<string, unknown>;
+  failure_reason: string | null;
+  processed_at: string;
+}
+
+export interface SessionProgressEvent {
+  session_id: string;
+  status: SessionStatus;
+  uploaded_chunks: number;
+  processed_chunks: number;
+  failed_chunks: number;
+  total_chunks: number | null;
+}
+
+export interface SessionCompletedEvent {
+  session_id: string;
+  status: SessionStatus;
+  total_chunks: number;
+  processed_chunks: number;
+  failed_chunks: number;
+  missing_chunk_indexes: number[];
+  total_duration_seconds: number;
+  summary: Record<string, unknown>;
+}
+
+export interface ServerToClientEvents {
+  chunk_uploaded: (event: ChunkUploadedEvent) => void;
+  chunk_processed: (event: ChunkProcessedEvent) => void;
+  session_progress: (event: SessionProgressEvent) => void;
+  session_completed: (event: SessionCompletedEvent) => void;
+}
+
+export type SubscribeAck = { ok: true } | { ok: false; code: 'FORBIDDEN' | 'NOT_FOUND' | 'VALIDATION' | 'UNAVAILABLE' };
+
+export interface ClientToServerEvents {
+  subscribe: (request: { session_id: string }, ack: (result: SubscribeAck) => void) => void;
+  unsubscribe: (request: { session_id: string }, ack?: (result: SubscribeAck) => void) => void;
+}
+
+export type EventName = keyof ServerToClientEvents;
+export type EventPayload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
+
+/** Rooms events are emitted to. PERSISTED in the sense that every service must agree on them. */
+export const ROOMS = {
+  session: (sessionId: string) => `session:${sessionId}`,
+  org: (orgId: string) => `org:${orgId}`,
+} as const;

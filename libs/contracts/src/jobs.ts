@@ -1,0 +1,53 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * Queue names. PERSISTED VALUES: they name keys in Redis. Renaming one strands every job waiting in the
+ * old queue; add a new name and drain the old one instead.
+ */
+export const QUEUES = {
+  'chunk.vad': 'earshot-chunk-vad',
+  'session.summary': 'earshot-session-summary',
+} as const;
+
+export type JobName = keyof typeof QUEUES;
+export const JOB_NAMES = Object.keys(QUEUES) as JobName[];
+
+/** Per-chunk analysis stages, in order. A stage enqueues the next one when it completes. */
+export const CHUNK_STAGES = ['vad'] as const;
+export type ChunkStage = (typeof CHUNK_STAGES)[number];
+export const chunkStageJob = (stage: ChunkStage): JobName => `chunk.${stage}`;
+export const nextChunkStage = (stage: ChunkStage): ChunkStage | undefined =>
+  CHUNK_STAGES[CHUNK_STAGES.indexOf(stage) + 1];
+
+/** Payloads carry ids and a version, never audio, text or secrets (job data is stored in clear). */
+export const ChunkJobSchema = Type.Object({
+  v: Type.Literal(1),
+  sessionId: Type.String({ format: 'uuid' }),
+  chunkIndex: Type.Integer({ minimum: 0 }),
+});
+export type ChunkJob = Static<typeof ChunkJobSchema>;
+
+export const SessionJobSchema = Type.Object({
+  v: Type.Literal(1),
+  sessionId: Type.String({ format: 'uuid' }),
+});
+export type SessionJob = Static<typeof SessionJobSchema>;
+
+export interface JobPayloads {
+  'chunk.vad': ChunkJob;
+  'session.summary': SessionJob;
+}
+
+export const JOB_SCHEMAS = {
+  'chunk.vad': ChunkJobSchema,
+  'session.summary': SessionJobSchema,
+} as const satisfies { [K in JobName]: unknown };
+
+/**
+ * Deterministic job ids make enqueueing idempotent: the same chunk stage is queued once.
+ * BullMQ forbids ':' in custom ids, hence '_'.
+ */
+export const jobId = <N extends JobName>(name: N, payload: JobPayloads[N]): string =>
+  'chunkIndex' in payload
+    ? `${name}_${payload.sessionId}_${(payload as ChunkJob).chunkIndex}`
+    : `${name}_${payload.sessionId}`;

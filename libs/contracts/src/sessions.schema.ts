@@ -1,0 +1,115 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Wire formats of the audio session API (snake_case, as the exam page sends and reads them). */
+
+export const SESSION_STATUSES = ['recording', 'processing', 'completed', 'failed'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export const UPLOAD_STATUSES = ['receiving', 'uploaded'] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+
+export const PROCESSING_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
+export type ProcessingStatus = (typeof PROCESSING_STATUSES)[number];
+
+const literalUnion = <T extends readonly string[]>(values: T) => Type.Union(values.map((value) => Type.Literal(value)));
+
+export const Uuid = Type.String({ format: 'uuid' });
+
+export const CreateSessionBodySchema = Type.Object(
+  {
+    test_session_id: Type.String({ minLength: 1, maxLength: 200 }),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { maxProperties: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateSessionBody = Static<typeof CreateSessionBodySchema>;
+
+export const CompleteSessionBodySchema = Type.Object(
+  {
+    session_id: Uuid,
+    total_chunks: Type.Integer({ minimum: 0, maximum: 100_000 }),
+  },
+  { additionalProperties: false },
+);
+export type CompleteSessionBody = Static<typeof CompleteSessionBodySchema>;
+
+export const SessionParamsSchema = Type.Object({ id: Uuid });
+
+/** Multipart text fields of POST /api/audio/upload-chunk; they must precede the `audio_chunk` file part. */
+export const UploadChunkFieldsSchema = Type.Object({
+  session_id: Uuid,
+  chunk_index: Type.Integer({ minimum: 0, maximum: 99_999 }),
+  start_time: Type.Number({ minimum: 0, maximum: 7 * 24 * 3600 }),
+  duration: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
+});
+export type UploadChunkFields = Static<typeof UploadChunkFieldsSchema>;
+export const UPLOAD_FILE_FIELD = 'audio_chunk';
+
+export const ChunkSchema = Type.Object({
+  id: Uuid,
+  session_id: Uuid,
+  chunk_index: Type.Integer(),
+  start_time_seconds: Type.Number(),
+  end_time_seconds: Type.Union([Type.Number(), Type.Null()]),
+  duration_seconds: Type.Union([Type.Number(), Type.Null()]),
+  s3_key: Type.String(),
+  file_size_bytes: Type.Integer(),
+  compressed_size_bytes: Type.Union([Type.Integer(), Type.Null()]),
+  compression_ratio: Type.Union([Type.Number(), Type.Null()]),
+  content_sha256: Type.String(),
+  content_type: Type.String(),
+  upload_status: literalUnion(UPLOAD_STATUSES),
+  processing_status: literalUnion(PROCESSING_STATUSES),
+  failure_reason: Type.Union([Type.String(), Type.Null()]),
+  transcription: Type.Union([Type.String(), Type.Null()]),
+  speaker_count: Type.Union([Type.Integer(), Type.Null()]),
+  voice_activity_ratio: Type.Union([Type.Number(), Type.Null()]),
+  suspicious_activity_score: Type.Union([Type.Number(), Type.Null()]),
+  analysis_results: Type.Record(Type.String(), Type.Unknown()),
+  created_at: Type.String({ format: 'date-time' }),
+  processed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export type Chunk = Static<typeof ChunkSchema>;
+
+export const SessionSchema = Type.Object({
+  id: Uuid,
+  org_id: Type.String(),
+  user_id: Type.String(),
+  test_session_id: Type.String(),
+  status: literalUnion(SESSION_STATUSES),
+  start_time: Type.String({ format: 'date-time' }),
+  end_time: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  total_duration_seconds: Type.Union([Type.Number(), Type.Null()]),
+  total_chunks: Type.Union([Type.Integer(), Type.Null()]),
+  uploaded_chunks: Type.Integer(),
+  s3_base_key: Type.String(),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  summary: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  missing_chunk_indexes: Type.Array(Type.Integer()),
+  failure_reason: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+export type Session = Static<typeof SessionSchema>;
+
+export const SessionWithChunksSchema = Type.Intersect([SessionSchema, Type.Object({ chunks: Type.Array(ChunkSchema) })]);
+export type SessionWithChunks = Static<typeof SessionWithChunksSchema>;
+
+export const UploadChunkReplySchema = Type.Object({ chunk: ChunkSchema, duplicate: Type.Boolean() });
+export type UploadChunkReply = Static<typeof UploadChunkReplySchema>;
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String(),
+    detail: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+/** Object key of a chunk. PERSISTED VALUE: existing objects are found by this shape. */
+export const chunkObjectKey = (sessionId: string, chunkIndex: number): string =>
+  `audio/${sessionId}/chunk_${String(chunkIndex).padStart(4, '0')}.webm`;
+export const sessionBaseKey = (sessionId: string): string => `audio/${sessionId}/`;

@@ -1,0 +1,94 @@
+import { createChunksRepository, createDatabase, createSessionsRepository, createTestDatabase, type DatabaseHandle, type TestDatabase } from '../src';
+
+let testDb: TestDatabase;
+let handle: DatabaseHandle;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  handle = createDatabase({ url: testDb.url, maxConnections: 5 });
+});
+afterAll(async () => {
+  await handle.close();
+  await testDb.drop();
+});
+
+const newSession = () =>
+  createSessionsRepository(handle.db).create({
+    orgId: 'org-1',
+    userId: 'user-1',
+    testSessionId: 'exam-1',
+    metadata: { browser: 'x' },
+    s3BaseKeyFor: (id) => `audio/${id}/`,
+  });
+
+const claimInput = (sessionId: string, chunkIndex: number, staleBefore = new Date(Date.now() - 60_000)) => ({
+  sessionId,
+  chunkIndex,
+  startTimeSeconds: chunkIndex * 30,
+  durationSeconds: 30,
+  s3Key: `audio/${sessionId}/chunk_${chunkIndex}.webm`,
+  contentType: 'audio/webm',
+  staleBefore,
+});
+
+describe('sessions and chunks repositories (real PostgreSQL)', () => {
+  it('creates a session with defaults and its object prefix', async () => {
+    const session = await newSession();
+    expect(session.status).toBe('recording');
+    expect(session.s3BaseKey).toBe(`audio/${session.id}/`);
+    expect(session.missingChunkIndexes).toEqual([]);
+  });
+
+  it('lets exactly one of many concurrent requests claim a chunk index', async () => {
+    const session = await newSession();
+    const results = await Promise.all(Array.from({ length: 8 }, () => createChunksRepository(handle.db).claim(claimInput(session.id, 0))));
+    expect(results.filter((result) => result.claimed)).toHaveLength(1);
+  });
+
+  it('takes over a stale receiving claim but not a fresh one', async () => {
+    const chunks = createChunksRepository(handle.db);
+    const session = await newSession();
+    const first = await chunks.claim(claimInput(session.id, 1));
+    expect(first.claimed).toBe(true);
+    const fresh = await chunks.claim(claimInput(session.id, 1));
+    expect(fresh.claimed).toBe(false);
+    const stale = await chunks.claim(claimInput(session.id, 1, new Date(Date.now() + 60_000)));
+    expect(stale.claimed).toBe(true);
+  });
+
+  it('merges stage results into analysis_results and counts progress', async () => {
+    const chunks = createChunksRepository(handle.db);
+    const session = await newSession();
+    const claim = await chunks.claim(claimInput(session.id, 2));
+    if (!claim.claimed) throw new Error('expected a claim');
+    await chunks.markUploaded(claim.chunk.id, { fileSizeBytes: 1234, contentSha256: 'ab'.repeat(32) });
+    await chunks.saveStageResult(session.id, 2, { stage: 'vad', result: { ratio: 0.5 }, columns: { voiceActivityRatio: 0.5 } });
+    const row = await chunks.saveStageResult(session.id, 2, { stage: 'decode', result: { durationSec: 30 } });
+    expect(row?.analysisResults).toEqual({ vad: { ratio: 0.5 }, decode: { durationSec: 30 } });
+    expect(row?.voiceActivityRatio).toBe(0.5);
+    await chunks.markProcessed(session.id, 2);
+    expect(await chunks.countBySession(session.id)).toEqual({ uploaded: 1, processed: 1, failed: 0 });
+  });
+
+  it('releases an unfinished claim, and deleting a session cascades to its chunks', async () => {
+    const chunks = createChunksRepository(handle.db);
+    const session = await newSession();
+    const claim = await chunks.claim(claimInput(session.id, 3));
+    if (!claim.claimed) throw new Error('expected a claim');
+    await chunks.releaseClaim(claim.chunk.id);
+    expect(await chunks.find(session.id, 3)).toBeUndefined();
+    await chunks.claim(claimInput(session.id, 4));
+    await handle.db.execute(`delete from audio_sessions where id = '${session.id}'`);
+    expect(await chunks.listBySession(session.id)).toEqual([]);
+  });
+
+  it('moves a session to processing and finishes it once', async () => {
+    const sessions = createSessionsRepository(handle.db);
+    const session = await newSession();
+    expect((await sessions.markProcessing(session.id, 3))?.status).toBe('processing');
+    const outcome = { status: 'completed' as const, totalDurationSeconds: 90, missingChunkIndexes: [1], summary: {}, failureReason: null };
+    expect((await sessions.finish(session.id, outcome))?.missingChunkIndexes).toEqual([1]);
+    expect(await sessions.finish(session.id, outcome)).toBeUndefined();
+    expect(await sessions.markProcessing(session.id, 3)).toBeUndefined();
+  });
+});

@@ -1,0 +1,4 @@
+export { createTestDatabase, type TestDatabase } from '@earshot/db';
+export * from './s3-server';
+export * from './audio-fixtures';
+export * from './redis';
