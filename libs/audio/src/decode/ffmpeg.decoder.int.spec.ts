@@ -1,0 +1,118 @@
+import { createReadStream, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createFixtureDir, encode, speak, concat, silence, type FixtureDir } from '../../test/audio-fixtures';
+import { AudioDecodeError } from './audio-decode.error';
+import { decodeToPcm, probeDurationSec, streamPcm } from './ffmpeg.decoder';
+
+describe('ffmpeg decoder (real ffmpeg)', () => {
+  let fx: FixtureDir;
+  let wav: string;
+  let webm: string;
+  beforeAll(() => {
+    fx = createFixtureDir();
+    wav = concat(fx.file('clip.wav'), [speak(fx.file('s.wav'), 'hello this is a test'), silence(fx.file('z.wav'), 1)]);
+    webm = encode(wav, fx.file('clip.webm'), ['-c:a', 'libopus', '-b:a', '32k']);
+  });
+  afterAll(() => fx.remove());
+
+  const expectedSamples = (file: string): number =>
+    Math.round(Number.parseFloat(execFileSync('soxi', ['-D', file], { encoding: 'utf8' })) * 16000);
+
+  it('decodes a wav to 16 kHz mono float with the right length and audible content', async () => {
+    const pcm = await decodeToPcm(wav);
+    expect(pcm).toBeInstanceOf(Float32Array);
+    expect(Math.abs(pcm.length - expectedSamples(wav))).toBeLessThan(10);
+    const peak = pcm.reduce((max, v) => Math.max(max, Math.abs(v)), 0);
+    expect(peak).toBeGreaterThan(0.05);
+    expect(peak).toBeLessThanOrEqual(1);
+  });
+
+  it('decodes webm/opus from a path and from a stream to the same samples', async () => {
+    const fromPath = await decodeToPcm(webm);
+    const fromStream = await decodeToPcm(createReadStream(webm));
+    expect(Math.abs(fromPath.length - expectedSamples(wav))).toBeLessThan(16000 * 0.05);
+    expect(fromStream.length).toBe(fromPath.length);
+    expect(fromStream[8000]).toBeCloseTo(fromPath[8000]!, 6);
+  });
+
+  it('resamples when asked for another rate', async () => {
+    const pcm = await decodeToPcm(wav, { sampleRate: 8000 });
+    expect(Math.abs(pcm.length - expectedSamples(wav) / 2)).toBeLessThan(10);
+  });
+
+  it('streams fixed-size blocks whose total matches the whole decode', async () => {
+    const whole = await decodeToPcm(wav);
+    const sizes: number[] = [];
+    for await (const block of streamPcm(wav, { blockSamples: 4000 })) sizes.push(block.length);
+    expect(sizes.slice(0, -1).every((size) => size === 4000)).toBe(true);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(whole.length);
+  });
+
+  it('stops ffmpeg when the consumer breaks out early', async () => {
+    let blocks = 0;
+    for await (const _block of streamPcm(wav, { blockSamples: 1600 })) {
+      if (++blocks === 2) break;
+    }
+    expect(blocks).toBe(2);
+  });
+
+  it('rejects garbage with a non-retryable UNDECODABLE error', async () => {
+    const bad = fx.file('bad.webm');
+    writeFileSync(bad, Buffer.from('this is not a media file at all'.repeat(20)));
+    const error = await decodeToPcm(bad).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AudioDecodeError);
+    expect((error as AudioDecodeError).code).toBe('UNDECODABLE');
+    expect((error as AudioDecodeError).retryable).toBe(false);
+  });
+
+  it('rejects a video without audio as NO_AUDIO', async () => {
+    const video = fx.file('video.mkv');
+    execFileSync('ffmpeg', [
+      '-nostdin',
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=black:s=32x32:d=1',
+      '-c:v',
+      'ffv1',
+      video,
+    ]);
+    await expect(decodeToPcm(video)).rejects.toMatchObject({ code: 'NO_AUDIO', retryable: false });
+  });
+
+  it('reports a missing ffmpeg as retryable FFMPEG_MISSING', async () => {
+    await expect(decodeToPcm(wav, { ffmpegPath: '/nonexistent/ffmpeg' })).rejects.toMatchObject({
+      code: 'FFMPEG_MISSING',
+      retryable: true,
+    });
+  });
+
+  it('aborts on signal', async () => {
+    const controller = new AbortController();
+    const pending = decodeToPcm(webm, { signal: controller.signal });
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
+  it('probes the duration from the header, and by decoding when the header has none', async () => {
+    expect(await probeDurationSec(wav)).toBeCloseTo(expectedSamples(wav) / 16000, 1);
+    // webm written to a pipe has no duration in its header, like MediaRecorder output
+    const headerless = fx.file('headerless.webm');
+    const bytes = execFileSync('ffmpeg', [
+      '-nostdin',
+      '-v',
+      'error',
+      '-i',
+      wav,
+      '-c:a',
+      'libopus',
+      '-f',
+      'webm',
+      'pipe:1',
+    ]);
+    writeFileSync(headerless, bytes);
+    expect(await probeDurationSec(headerless)).toBeCloseTo(expectedSamples(wav) / 16000, 1);
+  });
+});

@@ -1,0 +1,249 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { AudioDecodeError } from './audio-decode.error';
+
+/** The sample rate every analysis stage expects unless told otherwise. */
+export const ANALYSIS_SAMPLE_RATE = 16_000;
+const BYTES_PER_SAMPLE = 4; // f32le
+const STDERR_KEEP_CHARS = 4_000;
+
+export type AudioInput = string | NodeJS.ReadableStream;
+
+export interface DecodeOptions {
+  /** Output sample rate in Hz. Default 16000. */
+  sampleRate?: number;
+  /** Aborts the decode and kills ffmpeg. */
+  signal?: AbortSignal;
+  /** ffmpeg binary. Default `ffmpeg` on PATH. */
+  ffmpegPath?: string;
+}
+
+export interface StreamPcmOptions extends DecodeOptions {
+  /** Samples per yielded block (the last block may be shorter). Default 30 s at the sample rate. */
+  blockSamples?: number;
+}
+
+type FfmpegProcess = ChildProcessByStdio<Writable | null, Readable, Readable>;
+
+/**
+ * Spawns ffmpeg directly rather than through fluent-ffmpeg: we need raw f32le on a pipe with backpressure,
+ * an AbortSignal and the exit code, which `spawn` gives natively; fluent-ffmpeg adds an `ffprobe`-style
+ * capability check and an event layer on the same spawn (measured in bench/analysis.bench.ts).
+ */
+function spawnFfmpeg(input: AudioInput, opts: DecodeOptions): FfmpegProcess {
+  const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
+  const fromStream = typeof input !== 'string';
+  const args = [
+    '-nostdin',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-i',
+    fromStream ? 'pipe:0' : input,
+    '-vn',
+    '-ac',
+    '1',
+    '-ar',
+    String(sampleRate),
+    '-f',
+    'f32le',
+    'pipe:1',
+  ];
+  if (fromStream) args.splice(0, 1); // stdin carries the media
+  return spawn(opts.ffmpegPath ?? 'ffmpeg', args, {
+    stdio: [fromStream ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  }) as FfmpegProcess;
+}
+
+interface RunningDecode {
+  stdout: Readable;
+  /** Resolves when ffmpeg exits cleanly, rejects with AudioDecodeError otherwise. */
+  done: Promise<void>;
+  kill: () => void;
+}
+
+function startDecode(input: AudioInput, opts: DecodeOptions): RunningDecode {
+  if (opts.signal?.aborted) throw new AudioDecodeError('ABORTED', 'decode aborted before start');
+  const child = spawnFfmpeg(input, opts);
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    stderr = (stderr + text).slice(-STDERR_KEEP_CHARS);
+  });
+
+  let inputError: unknown;
+  if (typeof input !== 'string' && child.stdin) {
+    const stdin = child.stdin;
+    // ffmpeg may exit before reading all input (bad media): EPIPE is expected then, the exit code tells.
+    stdin.on('error', () => undefined);
+    input.on('error', (error: unknown) => {
+      inputError = error;
+      child.kill('SIGKILL');
+    });
+    input.pipe(stdin);
+  }
+
+  const onAbort = (): void => {
+    child.kill('SIGKILL');
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const done = new Promise<void>((resolve, reject) => {
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (error.code === 'ENOENT') {
+        reject(
+          new AudioDecodeError('FFMPEG_MISSING', `ffmpeg not found (${opts.ffmpegPath ?? 'ffmpeg'})`, '', {
+            cause: error,
+          }),
+        );
+      } else {
+        reject(new AudioDecodeError('INPUT_ERROR', `ffmpeg failed to start: ${error.message}`, '', { cause: error }));
+      }
+    });
+    child.once('close', (code, signalName) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (opts.signal?.aborted) return reject(new AudioDecodeError('ABORTED', 'decode aborted', stderr));
+      if (inputError !== undefined) {
+        return reject(new AudioDecodeError('INPUT_ERROR', 'input stream failed', stderr, { cause: inputError }));
+      }
+      if (code === 0) return resolve();
+      if (/does not contain any stream|Output file #0 does not contain|matches no streams/i.test(stderr)) {
+        return reject(new AudioDecodeError('NO_AUDIO', 'input has no audio stream', stderr));
+      }
+      reject(
+        new AudioDecodeError('UNDECODABLE', `ffmpeg exited with ${code ?? signalName}: ${lastLine(stderr)}`, stderr),
+      );
+    });
+  });
+  // Avoid an unhandled rejection if the consumer fails first; callers always await `done` themselves.
+  done.catch(() => undefined);
+  return { stdout: child.stdout, done, kill: () => child.kill('SIGKILL') };
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines[lines.length - 1] ?? '';
+}
+
+function toFloat32(buffer: Buffer): Float32Array {
+  const samples = Math.floor(buffer.length / BYTES_PER_SAMPLE);
+  const out = new Float32Array(samples);
+  // Copy through a Uint8Array view: Buffer offsets into the shared pool are not 4-byte aligned.
+  new Uint8Array(out.buffer).set(buffer.subarray(0, samples * BYTES_PER_SAMPLE));
+  return out;
+}
+
+/** Decodes any audio or video container to mono float PCM (16 kHz by default). Throws AudioDecodeError. */
+export async function decodeToPcm(input: AudioInput, opts: DecodeOptions = {}): Promise<Float32Array> {
+  const running = startDecode(input, opts);
+  const parts: Buffer[] = [];
+  let sizeBytes = 0;
+  running.stdout.on('data', (part: Buffer) => {
+    parts.push(part);
+    sizeBytes += part.length;
+  });
+  await running.done;
+  const pcm = toFloat32(Buffer.concat(parts, sizeBytes));
+  if (pcm.length === 0) throw new AudioDecodeError('NO_AUDIO', 'decoded no audio samples');
+  return pcm;
+}
+
+/**
+ * Decodes a long input as fixed-size PCM blocks with flat memory: ffmpeg is paused by pipe backpressure while the
+ * consumer works. Breaking out of the loop kills ffmpeg.
+ */
+export async function* streamPcm(input: AudioInput, opts: StreamPcmOptions = {}): AsyncGenerator<Float32Array> {
+  const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
+  const blockSamples = opts.blockSamples ?? sampleRate * 30;
+  const blockBytes = blockSamples * BYTES_PER_SAMPLE;
+  const running = startDecode(input, opts);
+  const block = Buffer.alloc(blockBytes);
+  let filled = 0;
+  let totalSamples = 0;
+  let finished = false;
+  try {
+    for await (const part of running.stdout as AsyncIterable<Buffer>) {
+      let offset = 0;
+      while (offset < part.length) {
+        const copied = part.copy(block, filled, offset);
+        filled += copied;
+        offset += copied;
+        if (filled === blockBytes) {
+          totalSamples += blockSamples;
+          yield toFloat32(block);
+          filled = 0;
+        }
+      }
+    }
+    await running.done;
+    if (filled >= BYTES_PER_SAMPLE) {
+      totalSamples += Math.floor(filled / BYTES_PER_SAMPLE);
+      yield toFloat32(block.subarray(0, filled));
+    }
+    if (totalSamples === 0) throw new AudioDecodeError('NO_AUDIO', 'decoded no audio samples');
+    finished = true;
+  } finally {
+    if (!finished) running.kill();
+  }
+}
+
+/**
+ * Duration of a file in seconds from its container header; when the header has none (MediaRecorder webm), the
+ * audio is decoded and counted.
+ */
+export async function probeDurationSec(
+  input: string,
+  opts: { ffprobePath?: string; ffmpegPath?: string; signal?: AbortSignal } = {},
+): Promise<number> {
+  const header = await readHeaderDuration(input, opts);
+  if (header !== undefined) return header;
+  const sampleRate = 8_000; // counting only: a low rate decodes faster
+  let samples = 0;
+  for await (const block of streamPcm(input, { sampleRate, signal: opts.signal, ffmpegPath: opts.ffmpegPath })) {
+    samples += block.length;
+  }
+  return samples / sampleRate;
+}
+
+function readHeaderDuration(
+  input: string,
+  opts: { ffprobePath?: string; signal?: AbortSignal },
+): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const args = [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'default=noprint_wrappers=1:nokey=1',
+      input,
+    ];
+    const child = spawn(opts.ffprobePath ?? 'ffprobe', args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: opts.signal,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-STDERR_KEEP_CHARS)));
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.name === 'AbortError') return reject(new AudioDecodeError('ABORTED', 'probe aborted'));
+      reject(
+        new AudioDecodeError(
+          error.code === 'ENOENT' ? 'FFMPEG_MISSING' : 'INPUT_ERROR',
+          `ffprobe failed: ${error.message}`,
+          '',
+          { cause: error },
+        ),
+      );
+    });
+    child.once('close', (code) => {
+      if (code !== 0)
+        return reject(new AudioDecodeError('UNDECODABLE', `ffprobe exited with ${code}: ${lastLine(stderr)}`, stderr));
+      const durationSec = Number.parseFloat(stdout.trim());
+      resolve(Number.isFinite(durationSec) && durationSec > 0 ? durationSec : undefined);
+    });
+  });
+}

@@ -1,0 +1,58 @@
+import { ANALYSIS_SAMPLE_RATE } from '../decode/ffmpeg.decoder';
+import { segmentSpeech, voiceActivityRatio } from './speech-segments';
+import type { DetectSpeechOptions, FrameProbabilities, Vad, VadResult } from './vad.types';
+
+const FRAME_SAMPLES = 512;
+/** Frames this far above the noise floor count as fully voiced. */
+const SPEECH_ABOVE_FLOOR_DB = 15;
+/** Below this absolute level nothing is speech (digital silence, muted microphone). */
+const ABSOLUTE_FLOOR_DBFS = -55;
+const NOISE_FLOOR_PERCENTILE = 0.1;
+
+export function frameLevelsDb(pcm: Float32Array, frameSamples = FRAME_SAMPLES): Float32Array {
+  const frames = Math.floor(pcm.length / frameSamples);
+  const levels = new Float32Array(frames);
+  for (let f = 0; f < frames; f++) {
+    let energy = 0;
+    const offset = f * frameSamples;
+    for (let i = 0; i < frameSamples; i++) {
+      const sample = pcm[offset + i]!;
+      energy += sample * sample;
+    }
+    levels[f] = 10 * Math.log10(energy / frameSamples + 1e-12);
+  }
+  return levels;
+}
+
+/**
+ * Energy VAD: the fallback when the Silero model cannot load. Frame level against an adaptive noise floor
+ * (the 10th percentile level); it calls steady loud noise speech, which is why Silero is the default.
+ */
+export function createEnergyVad(notice?: string): Vad {
+  const frameProbabilities = async (pcm: Float32Array): Promise<FrameProbabilities> => {
+    const levels = frameLevelsDb(pcm);
+    const sorted = Float32Array.from(levels).sort();
+    const floorDb = sorted.length ? sorted[Math.floor(sorted.length * NOISE_FLOOR_PERCENTILE)]! : -100;
+    const probabilities = levels.map((level) =>
+      level < ABSOLUTE_FLOOR_DBFS ? 0 : Math.min(1, Math.max(0, (level - floorDb) / SPEECH_ABOVE_FLOOR_DB)),
+    );
+    return { probabilities, frameSamples: FRAME_SAMPLES };
+  };
+  return {
+    engine: 'energy',
+    notice,
+    frameProbabilities,
+    async detect(pcm: Float32Array, opts: DetectSpeechOptions = {}): Promise<VadResult> {
+      const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
+      const { probabilities, frameSamples } = await frameProbabilities(pcm);
+      const segments = segmentSpeech(probabilities, frameSamples, pcm.length, sampleRate, opts);
+      return {
+        segments,
+        voiceActivityRatio: voiceActivityRatio(segments, pcm.length / sampleRate),
+        engine: 'energy',
+        ...(notice ? { notice } : {}),
+      };
+    },
+    async close() {},
+  };
+}
