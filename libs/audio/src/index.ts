@@ -6,3 +6,12 @@ export * from './vad/speech-segments';
 export * from './vad/vad';
 export { createSileroVad, defaultSileroModelPath, type SileroVadOptions } from './vad/silero.vad';
 export { createEnergyVad, frameLevelsDb } from './vad/energy.vad';
+export * from './speakers/speakers.types';
+export * from './speakers/gaussian-stats';
+export {
+  analyzeSpeakersMfccBic,
+  createMfccBicSpeakerEngine,
+  DEFAULT_SPEAKER_OPTIONS,
+} from './speakers/mfcc-bic.speakers';
+export { computeMfcc, type MfccOptions, type MfccFrames } from './speakers/mfcc.features';
+export * from './speakers/session-voices';

@@ -1,0 +1,105 @@
+import { concat, createFixtureDir, mix, noise, silence, speak, type FixtureDir } from '../../test/audio-fixtures';
+import { decodeToPcm } from '../decode/ffmpeg.decoder';
+import { createVad } from '../vad/vad';
+import type { Vad } from '../vad/vad.types';
+import { analyzeSpeakersMfccBic } from './mfcc-bic.speakers';
+
+const LINES = [
+  'The first question asks about the causes of the industrial revolution in Britain.',
+  'I think the answer to number four is the second option, the one about steam power.',
+  'Write down the formula for the area of a circle and then show your working.',
+  'Remember that the exam finishes at eleven o clock so keep an eye on the time.',
+];
+
+describe('mfcc-bic speaker counting (generated voices)', () => {
+  let fx: FixtureDir;
+  let vad: Vad;
+  beforeAll(async () => {
+    fx = createFixtureDir();
+    vad = await createVad();
+  });
+  afterAll(async () => {
+    await vad.close();
+    fx.remove();
+  });
+
+  async function analyze(file: string) {
+    const pcm = await decodeToPcm(file);
+    const { segments } = await vad.detect(pcm);
+    return analyzeSpeakersMfccBic(pcm, segments);
+  }
+
+  it('counts one voice reading several sentences', async () => {
+    const parts = LINES.flatMap((line, i) => [
+      speak(fx.file(`one${i}.wav`), line, { voice: 'en-us' }),
+      silence(fx.file(`gap${i}.wav`), 0.6),
+    ]);
+    const result = await analyze(concat(fx.file('one.wav'), parts));
+    expect(result.engine).toBe('mfcc-bic');
+    expect(result.speakerCount).toBe(1);
+    expect(result.speakerChanges).toEqual([]);
+  });
+
+  it('counts two voices taking turns and places the changes near the turn boundaries', async () => {
+    const voices = ['en-us', 'en+f4', 'en-us', 'en+f4'];
+    const parts = LINES.flatMap((line, i) => [
+      speak(fx.file(`two${i}.wav`), line, { voice: voices[i] }),
+      silence(fx.file(`g${i}.wav`), 0.6),
+    ]);
+    const result = await analyze(concat(fx.file('two.wav'), parts));
+    expect(result.speakerCount).toBe(2);
+    expect(result.speakerChanges.length).toBeGreaterThanOrEqual(3);
+    expect(result.voices).toHaveLength(2);
+    expect(result.voices.every((voice) => voice.speechSec > 2)).toBe(true);
+  });
+
+  it('returns no voices for silence', async () => {
+    const result = await analyze(silence(fx.file('quiet.wav'), 3));
+    expect(result.speakerCount).toBe(0);
+  });
+
+  it('still counts one voice over steady background noise', async () => {
+    const parts = LINES.flatMap((line, i) => [
+      speak(fx.file(`n${i}.wav`), line, { voice: 'en-gb' }),
+      silence(fx.file(`ng${i}.wav`), 0.6),
+    ]);
+    const speech = concat(fx.file('noisy-speech.wav'), parts);
+    const noisy = mix(fx.file('noisy.wav'), [speech, noise(fx.file('bg.wav'), 30, 'pink', 0.03)]);
+    const result = await analyze(noisy);
+    expect(result.speakerCount).toBe(1);
+  });
+});
+
+describe('findOtherVoices across chunks', () => {
+  let fx: FixtureDir;
+  let vad: Vad;
+  beforeAll(async () => {
+    fx = createFixtureDir();
+    vad = await createVad();
+  });
+  afterAll(async () => {
+    await vad.close();
+    fx.remove();
+  });
+
+  it('learns the candidate from the first steady voice and flags a different voice in a later chunk', async () => {
+    const { findOtherVoices } = await import('./session-voices');
+    const chunkFor = async (voice: string, name: string) => {
+      const parts = LINES.map((line, i) => speak(fx.file(`${name}${i}.wav`), line, { voice }));
+      const pcm = await decodeToPcm(concat(fx.file(`${name}.wav`), parts));
+      const { segments } = await vad.detect(pcm);
+      return analyzeSpeakersMfccBic(pcm, segments);
+    };
+    const first = await chunkFor('en-us', 'a');
+    const same = await chunkFor('en-us', 'b');
+    const other = await chunkFor('en+f4', 'c');
+    const result = findOtherVoices([
+      { chunkIndex: 0, chunkStartSec: 0, ...first },
+      { chunkIndex: 1, chunkStartSec: 30, ...same },
+      { chunkIndex: 2, chunkStartSec: 60, ...other },
+    ]);
+    expect(result.candidate).toBeDefined();
+    expect(result.otherVoices.map((v) => v.chunkIndex)).toEqual([2]);
+    expect(result.otherVoices[0]!.startSec).toBeGreaterThanOrEqual(60);
+  });
+});

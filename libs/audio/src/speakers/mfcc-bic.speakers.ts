@@ -1,0 +1,213 @@
+import type { SpeechSegment } from '../types';
+import { round3 } from '../vad/speech-segments';
+import {
+  accumulateFrame,
+  deltaBic,
+  emptyStats,
+  logDetCovariance,
+  mergeStats,
+  type GaussianStats,
+} from './gaussian-stats';
+import { computeMfcc } from './mfcc.features';
+import type { SpeakerAnalysis, SpeakerEngine, SpeakerOptions, SpeakerTurn, VoiceProfile } from './speakers.types';
+
+export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
+  sampleRate: 16_000,
+  pieceSec: 2,
+  minSpeakerSec: 1.5,
+  penaltyWeight: 2,
+  energyRangeDb: 30,
+};
+
+/** Pieces with fewer frames than this give no stable covariance: they are labelled after clustering. */
+const MIN_CLUSTER_FRAMES = 60;
+/** ΔBIC per frame that maps to a confidence of about 0.73 (logistic). Heuristic scale. */
+const CONFIDENCE_SCALE_PER_FRAME = 0.02;
+
+interface Piece {
+  startSec: number;
+  endSec: number;
+  stats: GaussianStats;
+}
+
+interface Cluster {
+  pieces: number[];
+  stats: GaussianStats;
+  logDet: number;
+}
+
+/** Cuts speech into pieces of MFCC statistics, ignoring frames near the noise floor. */
+function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], opts: Required<SpeakerOptions>): Piece[] {
+  const perSegment = segments.map((segment) => {
+    const start = Math.max(0, Math.floor(segment.startSec * opts.sampleRate));
+    const end = Math.min(pcm.length, Math.ceil(segment.endSec * opts.sampleRate));
+    return {
+      offsetSec: start / opts.sampleRate,
+      mfcc: computeMfcc(pcm.subarray(start, end), { sampleRate: opts.sampleRate }),
+    };
+  });
+  const energies = perSegment.flatMap(({ mfcc }) => Array.from(mfcc.energyDb)).sort((a, b) => a - b);
+  if (energies.length === 0) return [];
+  const loudDb = energies[Math.floor(energies.length * 0.95)]!;
+  const floorDb = loudDb - opts.energyRangeDb;
+
+  const pieces: Piece[] = [];
+  for (const { offsetSec, mfcc } of perSegment) {
+    const framesPerPiece = Math.max(1, Math.round(opts.pieceSec / mfcc.hopSec));
+    const segmentPieces: Piece[] = [];
+    let current: Piece | undefined;
+    for (let f = 0; f < mfcc.frameCount; f++) {
+      if (mfcc.energyDb[f]! < floorDb) continue;
+      const timeSec = offsetSec + f * mfcc.hopSec;
+      if (!current || current.stats.count >= framesPerPiece) {
+        current = { startSec: timeSec, endSec: timeSec, stats: emptyStats(mfcc.coefficients) };
+        segmentPieces.push(current);
+      }
+      accumulateFrame(current.stats, mfcc.features, f * mfcc.coefficients);
+      current.endSec = timeSec + mfcc.hopSec;
+    }
+    // A short tail joins the piece before it in the same segment.
+    const last = segmentPieces[segmentPieces.length - 1];
+    const previous = segmentPieces[segmentPieces.length - 2];
+    if (last && previous && last.stats.count < framesPerPiece / 2) {
+      previous.stats = mergeStats(previous.stats, last.stats);
+      previous.endSec = last.endSec;
+      segmentPieces.pop();
+    }
+    pieces.push(...segmentPieces);
+  }
+  return pieces;
+}
+
+function clusterOf(pieces: Piece[], indices: number[]): Cluster {
+  const stats = indices.map((i) => pieces[i]!.stats).reduce((a, b) => mergeStats(a, b));
+  return { pieces: indices, stats, logDet: logDetCovariance(stats) };
+}
+
+/** Agglomerative clustering: merge the closest pair while ΔBIC says one voice explains both. */
+function clusterPieces(
+  pieces: Piece[],
+  candidates: number[],
+  penaltyWeight: number,
+): { clusters: Cluster[]; worstMergeBic: number } {
+  const clusters = candidates.map((i) => clusterOf(pieces, [i]));
+  let worstMergeBic = -Infinity; // the least convincing merge made
+  const distance = (a: Cluster, b: Cluster): number => deltaBic(a.stats, b.stats, penaltyWeight, a.logDet, b.logDet);
+  while (clusters.length > 1) {
+    let best = { bic: Infinity, i: -1, j: -1 };
+    for (let i = 0; i < clusters.length; i++) {
+      for (let j = i + 1; j < clusters.length; j++) {
+        const bic = distance(clusters[i]!, clusters[j]!);
+        if (bic < best.bic) best = { bic, i, j };
+      }
+    }
+    if (best.bic >= 0) break;
+    worstMergeBic = Math.max(worstMergeBic, best.bic / (clusters[best.i]!.stats.count + clusters[best.j]!.stats.count));
+    const merged = clusterOf(pieces, [...clusters[best.i]!.pieces, ...clusters[best.j]!.pieces]);
+    clusters.splice(best.j, 1);
+    clusters.splice(best.i, 1, merged);
+  }
+  return { clusters, worstMergeBic };
+}
+
+function nearestCluster(stats: GaussianStats, clusters: Cluster[], penaltyWeight: number): number {
+  let best = { bic: Infinity, index: 0 };
+  clusters.forEach((cluster, index) => {
+    const bic = deltaBic(stats, cluster.stats, penaltyWeight, undefined, cluster.logDet);
+    if (bic < best.bic) best = { bic, index };
+  });
+  return best.index;
+}
+
+function logistic(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/** Counts voices in one chunk's speech with MFCC statistics and BIC agglomerative clustering (no model file). */
+export function analyzeSpeakersMfccBic(
+  pcm: Float32Array,
+  segments: readonly SpeechSegment[],
+  options: SpeakerOptions = {},
+): SpeakerAnalysis {
+  const opts = { ...DEFAULT_SPEAKER_OPTIONS, ...options };
+  const pieces = extractPieces(pcm, segments, opts);
+  const frameSec = 0.01;
+  const empty: SpeakerAnalysis = {
+    engine: 'mfcc-bic',
+    speakerCount: 0,
+    speakerChanges: [],
+    confidence: 1,
+    turns: [],
+    voices: [],
+  };
+  if (pieces.length === 0) return empty;
+
+  const long = pieces.map((_, i) => i).filter((i) => pieces[i]!.stats.count >= MIN_CLUSTER_FRAMES);
+  const seeds = long.length > 0 ? long : pieces.map((_, i) => i);
+  const { clusters, worstMergeBic } = clusterPieces(pieces, seeds, opts.penaltyWeight);
+
+  // Fold clusters with too little speech into their nearest neighbour: brief noises and coughs are not voices.
+  for (;;) {
+    if (clusters.length < 2) break;
+    const smallest = clusters.reduce((min, c, i) => (c.stats.count < clusters[min]!.stats.count ? i : min), 0);
+    if (clusters[smallest]!.stats.count * frameSec >= opts.minSpeakerSec) break;
+    const [small] = clusters.splice(smallest, 1);
+    const target = nearestCluster(small!.stats, clusters, opts.penaltyWeight);
+    clusters[target] = clusterOf(pieces, [...clusters[target]!.pieces, ...small!.pieces]);
+  }
+
+  const labelOfPiece = new Map<number, number>();
+  clusters.forEach((cluster, c) => cluster.pieces.forEach((p) => labelOfPiece.set(p, c)));
+  pieces.forEach((piece, p) => {
+    if (!labelOfPiece.has(p)) labelOfPiece.set(p, nearestCluster(piece.stats, clusters, opts.penaltyWeight));
+  });
+
+  // Relabel in order of first appearance and build turns.
+  const order: number[] = [];
+  const turns: SpeakerTurn[] = [];
+  pieces.forEach((piece, p) => {
+    const cluster = labelOfPiece.get(p)!;
+    if (!order.includes(cluster)) order.push(cluster);
+    const speaker = order.indexOf(cluster);
+    const last = turns[turns.length - 1];
+    if (last && last.speaker === speaker && piece.startSec - last.endSec < 1) last.endSec = round3(piece.endSec);
+    else turns.push({ speaker, startSec: round3(piece.startSec), endSec: round3(piece.endSec) });
+  });
+  const speakerChanges: number[] = [];
+  for (let i = 1; i < turns.length; i++) {
+    if (turns[i]!.speaker !== turns[i - 1]!.speaker)
+      speakerChanges.push(round3((turns[i - 1]!.endSec + turns[i]!.startSec) / 2));
+  }
+
+  // Confidence: how far the decisions were from the ΔBIC = 0 boundary, per frame.
+  let separation = Infinity;
+  for (let i = 0; i < clusters.length; i++) {
+    for (let j = i + 1; j < clusters.length; j++) {
+      const a = clusters[i]!;
+      const b = clusters[j]!;
+      separation = Math.min(
+        separation,
+        deltaBic(a.stats, b.stats, opts.penaltyWeight, a.logDet, b.logDet) / (a.stats.count + b.stats.count),
+      );
+    }
+  }
+  const margin = Math.min(separation, Number.isFinite(worstMergeBic) ? -worstMergeBic : Infinity);
+  const confidence = Number.isFinite(margin) ? round3(logistic(margin / CONFIDENCE_SCALE_PER_FRAME)) : 0.5;
+
+  const voices: VoiceProfile[] = order.map((cluster, speaker) => ({
+    speaker,
+    speechSec: round3(clusters[cluster]!.stats.count * frameSec),
+    stats: clusters[cluster]!.stats,
+  }));
+  return { engine: 'mfcc-bic', speakerCount: clusters.length, speakerChanges, confidence, turns, voices };
+}
+
+export function createMfccBicSpeakerEngine(defaults: SpeakerOptions = {}): SpeakerEngine {
+  return {
+    engine: 'mfcc-bic',
+    async analyze(pcm, segments, opts) {
+      return analyzeSpeakersMfccBic(pcm, segments, { ...defaults, ...opts });
+    },
+    async close() {},
+  };
+}
