@@ -15,3 +15,17 @@ export {
 } from './speakers/mfcc-bic.speakers';
 export { computeMfcc, type MfccOptions, type MfccFrames } from './speakers/mfcc.features';
 export * from './speakers/session-voices';
+export * from './transcribe/transcriber.types';
+export * from './transcribe/transcriber';
+export { planSpeechWindows, encodeWav, slicePcm, type SpeechWindowOptions } from './transcribe/speech-windows';
+export { createOpenAiTranscriber, type OpenAiTranscriberOptions } from './transcribe/openai.transcriber';
+export {
+  createPocketsphinxTranscriber,
+  parsePocketsphinxTimes,
+  type PocketsphinxOptions,
+} from './transcribe/pocketsphinx.transcriber';
+export {
+  createWhisperCppTranscriber,
+  parseWhisperCppJson,
+  type WhisperCppOptions,
+} from './transcribe/whisper-cpp.transcriber';
