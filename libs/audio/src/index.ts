@@ -29,3 +29,12 @@ export {
   parseWhisperCppJson,
   type WhisperCppOptions,
 } from './transcribe/whisper-cpp.transcriber';
+export * from './phrases/phrases.types';
+export { matchPhrasesInTranscript, isSameWord, tokenize } from './phrases/transcript-phrase.matcher';
+export {
+  spotPhrasesInAudio,
+  mergePhraseHits,
+  planKeywordSpotting,
+  parseSpotterOutput,
+  type KeywordSpotterOptions,
+} from './phrases/pocketsphinx.spotter';
