@@ -38,3 +38,5 @@ export {
   parseSpotterOutput,
   type KeywordSpotterOptions,
 } from './phrases/pocketsphinx.spotter';
+export * from './score/levels';
+export * from './score/score';
