@@ -40,3 +40,6 @@ export {
 } from './phrases/pocketsphinx.spotter';
 export * from './score/levels';
 export * from './score/score';
+export * from './pipeline/stages';
+export * from './pipeline/analyze';
+export * from './models/model-manifest';

@@ -182,8 +182,12 @@ export function scoreChunk(input: ScoreInput, options: ScoreOptions = {}): Chunk
   }
 
   flags.sort((a, b) => a.start - b.start);
-  const score = round3(1 - flags.reduce((keep, flag) => keep * (1 - flag.severity), 1));
-  return { score, flags };
+  return { score: combineSeverities(flags), flags };
+}
+
+/** Noisy-OR of flag severities: 1 - Π(1 - severity). */
+export function combineSeverities(flags: ReadonlyArray<Pick<Flag, 'severity'>>): number {
+  return round3(1 - flags.reduce((keep, flag) => keep * (1 - flag.severity), 1));
 }
 
 export interface SessionChunkScore extends ChunkScore {

@@ -1,0 +1,324 @@
+import {
+  ANALYSIS_SAMPLE_RATE,
+  decodeToPcm,
+  probeDurationSec,
+  streamPcm,
+  type AudioInput,
+} from '../decode/ffmpeg.decoder';
+import type { KeywordSpotterOptions } from '../phrases/pocketsphinx.spotter';
+import { buildPhraseList, type PhraseHit, type WatchedPhrase } from '../phrases/phrases.types';
+import type { LevelOptions } from '../score/levels';
+import type { Flag, ScoreOptions, SessionSummaryOptions } from '../score/score';
+import { createMfccBicSpeakerEngine } from '../speakers/mfcc-bic.speakers';
+import type { SessionVoicesOptions } from '../speakers/session-voices';
+import type { SpeakerEngine, SpeakerEngineName, SpeakerOptions, SpeakerTurn } from '../speakers/speakers.types';
+import { createTranscriber, type TranscriberConfig } from '../transcribe/transcriber';
+import type { Transcriber, TranscriberEngineName, TranscriptSegment } from '../transcribe/transcriber.types';
+import type { SpeechSegment } from '../types';
+import { mergeSegments, round3 } from '../vad/speech-segments';
+import { createVad, type CreateVadOptions } from '../vad/vad';
+import type { DetectSpeechOptions, Vad, VadEngineName } from '../vad/vad.types';
+import {
+  runScoreStage,
+  runSessionSummaryStage,
+  runSpeakersStage,
+  runTranscribeStage,
+  runVadStage,
+  type SessionStageResult,
+} from './stages';
+
+/** Engines loaded once and reused for every chunk (a worker holds one set). */
+export interface AnalysisEngines {
+  vad: Vad;
+  speakers: SpeakerEngine;
+  /** Absent: no transcription (phrases then come from keyword spotting only). */
+  transcriber?: Transcriber;
+  notices: string[];
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  vad?: CreateVadOptions;
+  speakers?: SpeakerOptions;
+  /** `false` for no transcription. Default pocketsphinx. */
+  transcriber?: TranscriberConfig | false;
+}
+
+export async function createAnalysisEngines(options: EngineOptions = {}): Promise<AnalysisEngines> {
+  const vad = await createVad(options.vad);
+  const speakers = createMfccBicSpeakerEngine(options.speakers);
+  const transcriber =
+    options.transcriber === false ? undefined : createTranscriber(options.transcriber ?? { engine: 'pocketsphinx' });
+  const notices = [vad.notice, transcriber && 'notice' in transcriber ? transcriber.notice : undefined].filter(
+    (n): n is string => Boolean(n),
+  );
+  return {
+    vad,
+    speakers,
+    ...(transcriber ? { transcriber } : {}),
+    notices,
+    async close() {
+      await Promise.all([vad.close(), speakers.close(), transcriber?.close()]);
+    },
+  };
+}
+
+export interface AnalyzeOptions {
+  vad?: DetectSpeechOptions;
+  levels?: LevelOptions;
+  speakers?: SpeakerOptions;
+  /** Exam watch list, added to the default wake phrases. */
+  watchPhrases?: ReadonlyArray<string | WatchedPhrase>;
+  /** Keyword spotting on audio. Default true. */
+  spotInAudio?: boolean;
+  spotter?: KeywordSpotterOptions;
+  score?: ScoreOptions;
+  session?: SessionSummaryOptions & SessionVoicesOptions;
+  signal?: AbortSignal;
+}
+
+export interface EnginesUsed {
+  vad: VadEngineName;
+  speakers: SpeakerEngineName;
+  transcriber: TranscriberEngineName | 'none';
+  phraseSpotting: Array<'transcript' | 'pocketsphinx-kws'>;
+}
+
+/** The result of `earshot analyze --json`: one chunk or a whole file. */
+export interface AnalysisResult {
+  durationSec: number;
+  /** [start, end] seconds. */
+  speechSegments: Array<[number, number]>;
+  voiceActivityRatio: number;
+  /** Chunk: voices in it. File: distinct voices over the session (candidate + other voices found). */
+  speakerCount: number;
+  /** Times where the voice changes, seconds. */
+  speakerChanges: number[];
+  speakerConfidence: number;
+  transcript: string;
+  transcriptSegments: TranscriptSegment[];
+  phrases: Array<{ phrase: string; kind: string; start: number; end: number; sources: string[] }>;
+  flags: Flag[];
+  /** Chunk: suspicious_activity_score. File: the session priority score. */
+  score: number;
+  flagged?: boolean;
+  chunks?: number;
+  engines: EnginesUsed;
+  notices: string[];
+}
+
+function enginesUsed(engines: AnalysisEngines, vadEngine: VadEngineName, spotInAudio: boolean): EnginesUsed {
+  return {
+    vad: vadEngine,
+    speakers: engines.speakers.engine,
+    transcriber: engines.transcriber?.engine ?? 'none',
+    phraseSpotting: [
+      ...(engines.transcriber ? (['transcript'] as const) : []),
+      ...(spotInAudio ? (['pocketsphinx-kws'] as const) : []),
+    ],
+  };
+}
+
+function toPhraseOutput(hits: readonly PhraseHit[], offsetSec = 0): AnalysisResult['phrases'] {
+  return hits.map((h) => ({
+    phrase: h.phrase,
+    kind: h.kind,
+    start: round3(h.startSec + offsetSec),
+    end: round3(h.endSec + offsetSec),
+    sources: h.sources,
+  }));
+}
+
+interface ChunkStagesResult {
+  durationSec: number;
+  speechSegments: SpeechSegment[];
+  voiceActivityRatio: number;
+  speakerCount: number;
+  speakerChanges: number[];
+  speakerConfidence: number;
+  turns: SpeakerTurn[];
+  voices: Awaited<ReturnType<SpeakerEngine['analyze']>>['voices'];
+  transcriptSegments: TranscriptSegment[];
+  transcript: string;
+  phrases: PhraseHit[];
+  flags: Flag[];
+  score: number;
+  vadEngine: VadEngineName;
+  notices: string[];
+}
+
+async function runChunkStages(
+  pcm: Float32Array,
+  engines: AnalysisEngines,
+  phrases: readonly WatchedPhrase[],
+  opts: AnalyzeOptions,
+): Promise<ChunkStagesResult> {
+  const vadResult = await runVadStage(pcm, engines.vad, {
+    ...opts.vad,
+    ...(opts.levels ? { levels: opts.levels } : {}),
+  });
+  const speakers = await runSpeakersStage(pcm, vadResult, engines.speakers, opts.speakers);
+  const transcribed = await runTranscribeStage(pcm, vadResult, engines.transcriber, {
+    phrases,
+    spotInAudio: opts.spotInAudio,
+    ...(opts.spotter ? { spotter: opts.spotter } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const { score, flags } = runScoreStage(vadResult, speakers, transcribed, opts.score);
+  return {
+    durationSec: vadResult.durationSec,
+    speechSegments: vadResult.speechSegments,
+    voiceActivityRatio: vadResult.voiceActivityRatio,
+    speakerCount: speakers.speakerCount,
+    speakerChanges: speakers.speakerChanges,
+    speakerConfidence: speakers.confidence,
+    turns: speakers.turns,
+    voices: speakers.voices,
+    transcriptSegments: transcribed.transcript?.segments ?? [],
+    transcript: transcribed.transcript?.text ?? '',
+    phrases: transcribed.phrases,
+    flags,
+    score,
+    vadEngine: vadResult.engine,
+    notices: [
+      ...(vadResult.notice ? [vadResult.notice] : []),
+      ...(speakers.notice ? [speakers.notice] : []),
+      ...transcribed.notices,
+    ],
+  };
+}
+
+/** Runs every stage on one chunk (a 30 s upload, or any short input) in-process. */
+export async function analyzeChunk(
+  input: AudioInput | Float32Array,
+  engines: AnalysisEngines,
+  opts: AnalyzeOptions = {},
+): Promise<AnalysisResult> {
+  const pcm =
+    input instanceof Float32Array
+      ? input
+      : await decodeToPcm(input, { ...(opts.signal ? { signal: opts.signal } : {}) });
+  const phrases = buildPhraseList(opts.watchPhrases);
+  const r = await runChunkStages(pcm, engines, phrases, opts);
+  return {
+    durationSec: r.durationSec,
+    speechSegments: r.speechSegments.map((s) => [s.startSec, s.endSec]),
+    voiceActivityRatio: r.voiceActivityRatio,
+    speakerCount: r.speakerCount,
+    speakerChanges: r.speakerChanges,
+    speakerConfidence: r.speakerConfidence,
+    transcript: r.transcript,
+    transcriptSegments: r.transcriptSegments,
+    phrases: toPhraseOutput(r.phrases),
+    flags: r.flags,
+    score: r.score,
+    engines: enginesUsed(engines, r.vadEngine, opts.spotInAudio ?? true),
+    notices: [...new Set([...engines.notices, ...r.notices])],
+  };
+}
+
+export interface FileProgress {
+  processedSec: number;
+  totalSec: number;
+  chunkIndex: number;
+}
+
+export interface AnalyzeFileOptions extends AnalyzeOptions {
+  /** Analysis block length: the recording is analysed as consecutive chunks of this size. Default 30 s. */
+  chunkSec?: number;
+  onProgress?: (progress: FileProgress) => void;
+  /** Total duration when already known (skips the probe). */
+  durationSec?: number;
+}
+
+/**
+ * Analyses a recording of any length with flat memory: decoded as a stream of 30 s chunks, each chunk analysed,
+ * results merged onto one timeline, then the session summary (other voices, priority, flagged).
+ */
+export async function analyzeFile(
+  input: string,
+  engines: AnalysisEngines,
+  opts: AnalyzeFileOptions = {},
+): Promise<AnalysisResult & { session: SessionStageResult }> {
+  const chunkSec = opts.chunkSec ?? 30;
+  const totalSec =
+    opts.durationSec ?? (await probeDurationSec(input, { ...(opts.signal ? { signal: opts.signal } : {}) }));
+  const phrases = buildPhraseList(opts.watchPhrases);
+  const chunks: Array<ChunkStagesResult & { chunkIndex: number; chunkStartSec: number }> = [];
+  let chunkIndex = 0;
+  let vadEngine: VadEngineName = engines.vad.engine;
+  for await (const pcm of streamPcm(input, {
+    blockSamples: Math.round(chunkSec * ANALYSIS_SAMPLE_RATE),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  })) {
+    const chunkStartSec = chunkIndex * chunkSec;
+    const r = await runChunkStages(pcm, engines, phrases, opts);
+    vadEngine = r.vadEngine;
+    // Keep what the merge needs; drop the PCM.
+    chunks.push({ ...r, chunkIndex, chunkStartSec });
+    chunkIndex++;
+    opts.onProgress?.({ processedSec: Math.min(totalSec, chunkStartSec + r.durationSec), totalSec, chunkIndex });
+  }
+  const session = runSessionSummaryStage(
+    chunks.map((c) => ({
+      chunkIndex: c.chunkIndex,
+      chunkStartSec: c.chunkStartSec,
+      score: c.score,
+      flags: c.flags,
+      voices: c.voices,
+      turns: c.turns,
+    })),
+    { ...opts.score, ...opts.session },
+  );
+  const shift = (segments: SpeechSegment[], by: number): SpeechSegment[] =>
+    segments.map((s) => ({ startSec: round3(s.startSec + by), endSec: round3(s.endSec + by) }));
+  // Speech cut at a chunk boundary is joined again.
+  const speech = mergeSegments(
+    chunks.flatMap((c) => shift(c.speechSegments, c.chunkStartSec)),
+    0.05,
+  );
+  const durationSec = round3(chunks.reduce((sum, c) => sum + c.durationSec, 0));
+  const speechSec = speech.reduce((sum, s) => sum + s.endSec - s.startSec, 0);
+  const hasCandidate = chunks.some((c) => c.speakerCount > 0);
+  const speakerCount =
+    chunks.length === 1
+      ? chunks[0]!.speakerCount
+      : (hasCandidate ? 1 : 0) + new Set(session.otherVoices.map((v) => `${v.chunkIndex}:${v.speaker}`)).size;
+  return {
+    durationSec,
+    speechSegments: speech.map((s) => [s.startSec, s.endSec]),
+    voiceActivityRatio: durationSec > 0 ? round3(speechSec / durationSec) : 0,
+    speakerCount:
+      chunks.length === 1 ? chunks[0]!.speakerCount : Math.max(speakerCount, ...chunks.map((c) => c.speakerCount)),
+    speakerChanges: chunks.flatMap((c) => c.speakerChanges.map((t) => round3(t + c.chunkStartSec))),
+    speakerConfidence: chunks.length ? Math.min(...chunks.map((c) => c.speakerConfidence)) : 1,
+    transcript: chunks
+      .map((c) => c.transcript)
+      .filter(Boolean)
+      .join(' '),
+    transcriptSegments: chunks.flatMap((c) =>
+      c.transcriptSegments.map((s) => ({
+        ...s,
+        startSec: round3(s.startSec + c.chunkStartSec),
+        endSec: round3(s.endSec + c.chunkStartSec),
+        ...(s.words
+          ? {
+              words: s.words.map((w) => ({
+                ...w,
+                startSec: round3(w.startSec + c.chunkStartSec),
+                endSec: round3(w.endSec + c.chunkStartSec),
+              })),
+            }
+          : {}),
+      })),
+    ),
+    phrases: chunks.flatMap((c) => toPhraseOutput(c.phrases, c.chunkStartSec)),
+    flags: session.timeline.map(({ chunkIndex: _chunk, ...flag }) => flag),
+    score: session.priorityScore,
+    flagged: session.flagged,
+    chunks: chunks.length,
+    engines: enginesUsed(engines, vadEngine, opts.spotInAudio ?? true),
+    notices: [...new Set([...engines.notices, ...chunks.flatMap((c) => c.notices)])],
+    session,
+  };
+}
