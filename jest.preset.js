@@ -13,6 +13,8 @@ module.exports = {
       },
     ],
   },
+  // ESM-only dependencies compiled to CommonJS for jest (tsx runs them natively).
+  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
   moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   cacheDirectory: path.join(__dirname, '.cache', 'jest'),

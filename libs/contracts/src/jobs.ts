@@ -1,4 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import './formats';
 
 /**
  * Queue names. PERSISTED VALUES: they name keys in Redis. Renaming one strands every job waiting in the
@@ -51,3 +53,13 @@ export const jobId = <N extends JobName>(name: N, payload: JobPayloads[N]): stri
   'chunkIndex' in payload
     ? `${name}_${payload.sessionId}_${(payload as ChunkJob).chunkIndex}`
     : `${name}_${payload.sessionId}`;
+
+/** Validates a job payload read back from Redis; throws on anything that is not this job's contract. */
+export function parseJobPayload<N extends JobName>(name: N, data: unknown): JobPayloads[N] {
+  const schema = JOB_SCHEMAS[name];
+  if (!Value.Check(schema, data)) {
+    const first = Value.Errors(schema, data).First();
+    throw new Error(`invalid ${name} payload${first ? ` at ${first.path || '/'}: ${first.message}` : ''}`);
+  }
+  return data as JobPayloads[N];
+}

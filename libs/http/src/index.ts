@@ -1,1 +1,5 @@
-export {};
+export * from './problem';
+export * from './health';
+export * from './auth';
+export * from './logger';
+export * from './shutdown';
