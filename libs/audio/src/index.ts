@@ -43,3 +43,4 @@ export * from './score/score';
 export * from './pipeline/stages';
 export * from './pipeline/analyze';
 export * from './models/model-manifest';
+export * from './eval/metrics';

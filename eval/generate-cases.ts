@@ -1,0 +1,319 @@
+/**
+ * Generated evaluation cases with exact ground truth: espeak-ng voices (trimmed of their own silence so speech
+ * times are known), sox noise, synthetic music and typing, mixed with sox.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+export interface GeneratedCase {
+  id: string;
+  file: string;
+  durationSec: number;
+  group: 'noise_only' | 'speakers' | 'phrase_positive' | 'phrase_near_miss';
+  numSpeakers: number;
+  speechIntervals: Array<[number, number]>;
+  transcript: string;
+  /** Wake phrases spoken (canonical). */
+  phrases: string[];
+}
+
+const RATE = '16000';
+
+function sox(args: string[]): void {
+  execFileSync('sox', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function durationOf(file: string): number {
+  return Number.parseFloat(execFileSync('soxi', ['-D', file], { encoding: 'utf8' }).trim());
+}
+
+export class CaseBuilder {
+  private counter = 0;
+  constructor(private readonly dir: string) {}
+
+  private next(name: string): string {
+    return path.join(this.dir, `${String(this.counter++).padStart(4, '0')}-${name}.wav`);
+  }
+
+  /** espeak-ng speech, resampled and trimmed of leading and trailing silence. */
+  speech(text: string, voice: string, speedWpm = 155): string {
+    const raw = this.next('raw');
+    execFileSync('espeak-ng', ['-v', voice, '-s', String(speedWpm), '-w', raw, text]);
+    const out = this.next('speech');
+    sox([
+      raw,
+      '-r',
+      RATE,
+      '-c',
+      '1',
+      '-b',
+      '16',
+      out,
+      'silence',
+      '1',
+      '0.02',
+      '0.5%',
+      'reverse',
+      'silence',
+      '1',
+      '0.02',
+      '0.5%',
+      'reverse',
+    ]);
+    return out;
+  }
+
+  silence(durationSec: number): string {
+    const out = this.next('silence');
+    sox(['-n', '-r', RATE, '-c', '1', '-b', '16', out, 'trim', '0', String(durationSec)]);
+    return out;
+  }
+
+  noise(durationSec: number, color: 'white' | 'pink' | 'brown', amplitude: number): string {
+    const out = this.next(`${color}`);
+    sox([
+      '-n',
+      '-r',
+      RATE,
+      '-c',
+      '1',
+      '-b',
+      '16',
+      out,
+      'synth',
+      String(durationSec),
+      `${color}noise`,
+      'vol',
+      String(amplitude),
+    ]);
+    return out;
+  }
+
+  /** Synthetic music: a plucked melody over a sustained chord with tremolo. */
+  music(durationSec: number, amplitude: number): string {
+    const notes = [262, 294, 330, 392, 440, 392, 330, 294];
+    const pieces = Array.from({ length: Math.ceil(durationSec / 0.4) }, (_, i) => {
+      const out = this.next('note');
+      sox(['-n', '-r', RATE, '-c', '1', '-b', '16', out, 'synth', '0.4', 'pluck', String(notes[i % notes.length])]);
+      return out;
+    });
+    const melody = this.next('melody');
+    sox([...pieces, melody, 'trim', '0', String(durationSec)]);
+    const chord = this.next('chord');
+    sox([
+      '-n',
+      '-r',
+      RATE,
+      '-c',
+      '1',
+      '-b',
+      '16',
+      chord,
+      'synth',
+      String(durationSec),
+      'sine',
+      '131',
+      'sine',
+      '165',
+      'sine',
+      '196',
+      'remix',
+      '-',
+      'tremolo',
+      '3',
+      '40',
+      'vol',
+      '0.3',
+    ]);
+    const out = this.next('music');
+    sox(['-m', melody, chord, out, 'vol', String(amplitude)]);
+    return out;
+  }
+
+  /** Keyboard typing: short noise clicks at irregular intervals. */
+  typing(durationSec: number, amplitude: number): string {
+    const click = this.next('click');
+    sox([
+      '-n',
+      '-r',
+      RATE,
+      '-c',
+      '1',
+      '-b',
+      '16',
+      click,
+      'synth',
+      '0.012',
+      'whitenoise',
+      'fade',
+      '0',
+      '0.012',
+      '0.01',
+      'vol',
+      String(amplitude),
+    ]);
+    const gaps = [0.09, 0.17, 0.12, 0.31, 0.08, 0.22, 0.14, 0.45, 0.1, 0.19];
+    const pieces: string[] = [];
+    let total = 0;
+    for (let i = 0; total < durationSec; i++) {
+      const gap = gaps[i % gaps.length]!;
+      pieces.push(click, this.silence(gap));
+      total += 0.012 + gap;
+    }
+    const out = this.next('typing');
+    sox([...pieces, out, 'trim', '0', String(durationSec)]);
+    return out;
+  }
+
+  /** Concatenates pieces; returns the file and where each piece starts. */
+  concat(pieces: string[]): { file: string; startsSec: number[]; durationSec: number } {
+    const out = this.next('concat');
+    sox([...pieces, out]);
+    const startsSec: number[] = [];
+    let at = 0;
+    for (const piece of pieces) {
+      startsSec.push(at);
+      at += durationOf(piece);
+    }
+    return { file: out, startsSec, durationSec: durationOf(out) };
+  }
+
+  /** Mixes a background under a foreground (background trimmed/padded to the foreground's length). */
+  mixUnder(foreground: string, background: string): string {
+    const fitted = this.next('fitted');
+    sox([background, fitted, 'trim', '0', String(durationOf(foreground))]);
+    const out = this.next('mixed');
+    sox(['-m', foreground, fitted, out]);
+    return out;
+  }
+
+  duration(file: string): number {
+    return durationOf(file);
+  }
+}
+
+const SENTENCES = [
+  'The first question asks about the causes of the industrial revolution in Britain.',
+  'I think the answer to number four is the second option about steam power.',
+  'Write down the formula for the area of a circle and show your working.',
+  'Remember that the exam finishes at eleven so keep an eye on the time.',
+  'Can you tell me what you wrote for the essay on climate change?',
+  'Photosynthesis turns light energy into chemical energy in the leaves.',
+];
+
+const VOICES = ['en-us', 'en+f3', 'en-gb+m3', 'en+f4', 'en-us+m7', 'en-gb-x-rp+f2'];
+
+/** A conversation of `voices` taking turns, optionally over a background. */
+function conversation(
+  b: CaseBuilder,
+  id: string,
+  voices: string[],
+  turns: number,
+  background?: (durationSec: number) => string,
+): GeneratedCase {
+  const pieces: string[] = [];
+  const speechPieces: Array<{ index: number; file: string }> = [];
+  const texts: string[] = [];
+  pieces.push(b.silence(0.8));
+  for (let t = 0; t < turns; t++) {
+    const text = SENTENCES[t % SENTENCES.length]!;
+    const file = b.speech(text, voices[t % voices.length]!);
+    speechPieces.push({ index: pieces.length, file });
+    pieces.push(file, b.silence(0.6 + (t % 3) * 0.3));
+    texts.push(text);
+  }
+  const joined = b.concat(pieces);
+  const speechIntervals = speechPieces.map(
+    ({ index, file }) => [joined.startsSec[index]!, joined.startsSec[index]! + b.duration(file)] as [number, number],
+  );
+  const file = background ? b.mixUnder(joined.file, background(joined.durationSec)) : joined.file;
+  return {
+    id,
+    file,
+    durationSec: joined.durationSec,
+    group: 'speakers',
+    numSpeakers: new Set(voices).size,
+    speechIntervals,
+    transcript: texts.join(' '),
+    phrases: [],
+  };
+}
+
+export const WAKE_SENTENCES: Array<{ text: string; phrase: string }> = [
+  { text: 'Hey Siri, what is the capital of Peru?', phrase: 'hey siri' },
+  { text: 'Okay Google, define photosynthesis.', phrase: 'ok google' },
+  { text: 'Hey Google, what is seven times eight?', phrase: 'hey google' },
+  { text: 'Alexa, how do you spell necessary?', phrase: 'alexa' },
+  { text: 'Hey Cortana, open the calculator.', phrase: 'hey cortana' },
+];
+
+export const NEAR_MISS_SENTENCES = [
+  'I met Alexander at the library yesterday.',
+  'Hey, series of numbers can be tricky to sum.',
+  'That is a serious question about the maps.',
+  'She said hey to Sarah and went on writing.',
+  'The Cortina was parked outside the school.',
+];
+
+export function generateCases(dir: string): GeneratedCase[] {
+  const b = new CaseBuilder(dir);
+  const cases: GeneratedCase[] = [];
+  const noiseOnly = (id: string, file: string): GeneratedCase => ({
+    id,
+    file,
+    durationSec: b.duration(file),
+    group: 'noise_only',
+    numSpeakers: 0,
+    speechIntervals: [],
+    transcript: '',
+    phrases: [],
+  });
+  cases.push(noiseOnly('gen_pink_noise', b.noise(10, 'pink', 0.3)));
+  cases.push(noiseOnly('gen_brown_noise', b.noise(10, 'brown', 0.5)));
+  cases.push(noiseOnly('gen_white_noise', b.noise(10, 'white', 0.1)));
+  cases.push(noiseOnly('gen_music', b.music(10, 0.8)));
+  cases.push(noiseOnly('gen_typing', b.typing(10, 0.6)));
+
+  for (const voice of VOICES.slice(0, 4)) cases.push(conversation(b, `gen_1spk_${voice}`, [voice], 4));
+  cases.push(conversation(b, 'gen_2spk_m_f', ['en-us', 'en+f3'], 6));
+  cases.push(conversation(b, 'gen_2spk_m_m', ['en-us', 'en-gb+m3'], 6));
+  cases.push(conversation(b, 'gen_2spk_f_f', ['en+f3', 'en+f4'], 6));
+  cases.push(conversation(b, 'gen_3spk', ['en-us', 'en+f3', 'en-gb+m3'], 6));
+  cases.push(conversation(b, 'gen_1spk_pink', ['en-us'], 4, (d) => b.noise(d, 'pink', 0.05)));
+  cases.push(conversation(b, 'gen_1spk_music', ['en+f3'], 4, (d) => b.music(d, 0.15)));
+  cases.push(conversation(b, 'gen_1spk_typing', ['en-gb+m3'], 4, (d) => b.typing(d, 0.3)));
+  cases.push(conversation(b, 'gen_2spk_pink', ['en-us', 'en+f3'], 6, (d) => b.noise(d, 'pink', 0.05)));
+  cases.push(conversation(b, 'gen_2spk_music', ['en-us', 'en+f4'], 6, (d) => b.music(d, 0.15)));
+  cases.push(conversation(b, 'gen_2spk_typing', ['en-gb+m3', 'en+f3'], 6, (d) => b.typing(d, 0.3)));
+
+  const phraseVoices = ['en-us', 'en+f3', 'en-gb+m3'];
+  for (const voice of phraseVoices) {
+    for (const [i, { text, phrase }] of WAKE_SENTENCES.entries()) {
+      const joined = b.concat([b.silence(1), b.speech(text, voice), b.silence(1)]);
+      cases.push({
+        id: `gen_wake_${i}_${voice}`,
+        file: joined.file,
+        durationSec: joined.durationSec,
+        group: 'phrase_positive',
+        numSpeakers: 1,
+        speechIntervals: [],
+        transcript: text,
+        phrases: [phrase],
+      });
+    }
+    for (const [i, text] of NEAR_MISS_SENTENCES.entries()) {
+      const joined = b.concat([b.silence(1), b.speech(text, voice), b.silence(1)]);
+      cases.push({
+        id: `gen_near_${i}_${voice}`,
+        file: joined.file,
+        durationSec: joined.durationSec,
+        group: 'phrase_near_miss',
+        numSpeakers: 1,
+        speechIntervals: [],
+        transcript: text,
+        phrases: [],
+      });
+    }
+  }
+  return cases;
+}

@@ -1,0 +1,361 @@
+/**
+ * `npm run eval [-- --data DIR --out DIR --no-transcribe]`: runs the analysis over the real clips of
+ * shared/evaldata and over generated cases, and writes metrics (JSON + a markdown table) to eval/results/.
+ * Default data folder: ../shared/evaldata from the repo root, or EARSHOT_EVALDATA.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  analyzeSpeakersMfccBic,
+  buildPhraseList,
+  createPocketsphinxTranscriber,
+  createSileroVad,
+  decodeToPcm,
+  frameScores,
+  matchPhrasesInTranscript,
+  mergePhraseHits,
+  spotPhrasesInAudio,
+  wordErrorRate,
+  type PhraseHit,
+  type SpeechSegment,
+  type Vad,
+} from '@earshot/audio';
+import { generateCases, type GeneratedCase } from './generate-cases';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+interface ManifestClip {
+  id: string;
+  file: string;
+  duration_s: number;
+  tags: string[];
+  ground_truth: {
+    num_speakers?: number;
+    speech_intervals?: Array<[number, number]>;
+    transcript?: string;
+    phrases_present?: Array<{ phrase: string }>;
+  };
+}
+
+interface CaseResult {
+  id: string;
+  source: 'real' | 'generated';
+  group: string;
+  durationSec: number;
+  referenceSpeakers?: number;
+  detectedSpeakers: number;
+  speakerConfidence: number;
+  speechSec: number;
+  vadF1?: number;
+  vadF1SingleLane?: number;
+  wer?: number;
+  transcript?: string;
+  referencePhrases: string[];
+  transcriptPhrases: string[];
+  spotterPhrases: string[];
+  oraclePhrases?: string[];
+}
+
+const toSpans = (intervals: Array<[number, number]>): SpeechSegment[] =>
+  intervals.map(([startSec, endSec]) => ({ startSec, endSec }));
+const uniquePhrases = (hits: PhraseHit[]): string[] => [...new Set(hits.map((h) => h.phrase))];
+const pct = (value: number): string => `${(value * 100).toFixed(1)} %`;
+
+async function evaluateCase(
+  c: {
+    id: string;
+    file: string;
+    source: 'real' | 'generated';
+    group: string;
+    numSpeakers?: number;
+    speech?: Array<[number, number]>;
+    transcript?: string;
+    phrases: string[];
+    english: boolean;
+  },
+  vad: Vad,
+  exactVad: Vad,
+  transcribe: boolean,
+): Promise<CaseResult> {
+  const pcm = await decodeToPcm(c.file);
+  const durationSec = pcm.length / 16000;
+  const { segments } = await vad.detect(pcm);
+  const speechSec = segments.reduce((sum, s) => sum + s.endSec - s.startSec, 0);
+  const speakers = analyzeSpeakersMfccBic(pcm, segments);
+  const result: CaseResult = {
+    id: c.id,
+    source: c.source,
+    group: c.group,
+    durationSec,
+    ...(c.numSpeakers !== undefined ? { referenceSpeakers: c.numSpeakers } : {}),
+    detectedSpeakers: speakers.speakerCount,
+    speakerConfidence: speakers.confidence,
+    speechSec,
+    referencePhrases: c.phrases,
+    transcriptPhrases: [],
+    spotterPhrases: [],
+  };
+  if (c.speech && c.speech.length > 0) {
+    result.vadF1 = frameScores(toSpans(c.speech), segments, durationSec).f1;
+    result.vadF1SingleLane = frameScores(toSpans(c.speech), (await exactVad.detect(pcm)).segments, durationSec).f1;
+  }
+  const phrases = buildPhraseList();
+  if (c.english) {
+    result.spotterPhrases = uniquePhrases(await spotPhrasesInAudio(pcm, segments, phrases));
+    if (c.transcript !== undefined)
+      result.oraclePhrases = uniquePhrases(
+        matchPhrasesInTranscript(
+          {
+            engine: 'openai',
+            text: c.transcript,
+            segments: [{ startSec: 0, endSec: durationSec, text: c.transcript }],
+          },
+          phrases,
+        ),
+      );
+    if (transcribe) {
+      const transcript = await createPocketsphinxTranscriber().transcribe(pcm, segments);
+      result.transcript = transcript.text;
+      result.transcriptPhrases = uniquePhrases(mergePhraseHits(matchPhrasesInTranscript(transcript, phrases)));
+      if (c.transcript) result.wer = wordErrorRate(c.transcript.replace(/\|/g, ' '), transcript.text).wer;
+    }
+  }
+  return result;
+}
+
+function summarize(results: CaseResult[]) {
+  const vadCases = results.filter((r) => r.vadF1 !== undefined);
+  const realSpeech = vadCases.filter((r) => r.source === 'real' && !r.id.startsWith('ami_'));
+  const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  const counted = results.filter(
+    (r) => r.referenceSpeakers !== undefined && r.group !== 'phrase_positive' && r.group !== 'phrase_near_miss',
+  );
+  const multi = counted.filter((r) => r.referenceSpeakers! >= 2);
+  const single = counted.filter((r) => r.referenceSpeakers === 1);
+  const noiseOnly = results.filter((r) => r.referenceSpeakers === 0);
+  const positives = results.filter((r) => r.referencePhrases.length > 0);
+  const negatives = results.filter(
+    (r) => r.referencePhrases.length === 0 && r.group !== 'noise_only' && r.source === 'generated',
+  );
+  const nearMiss = results.filter((r) => r.group === 'phrase_near_miss');
+  const realNoPhrase = results.filter((r) => r.source === 'real' && r.referencePhrases.length === 0);
+  const recall = (key: 'transcriptPhrases' | 'spotterPhrases' | 'oraclePhrases' | 'either'): number =>
+    positives.filter((r) =>
+      r.referencePhrases.every((p) =>
+        (key === 'either' ? [...r.transcriptPhrases, ...r.spotterPhrases] : (r[key] ?? [])).includes(p),
+      ),
+    ).length / Math.max(1, positives.length);
+  const falseAlarms = (cases: CaseResult[], key: 'transcriptPhrases' | 'spotterPhrases' | 'oraclePhrases'): number =>
+    cases.filter((r) => (r[key] ?? []).length > 0).length;
+  const wers = results.filter((r) => r.wer !== undefined);
+  return {
+    vadF1RealSpeechMean: mean(realSpeech.map((r) => r.vadF1!)),
+    vadF1RealSpeechMeanSingleLane: mean(realSpeech.map((r) => r.vadF1SingleLane!)),
+    vadF1AmiMean: mean(vadCases.filter((r) => r.id.startsWith('ami_')).map((r) => r.vadF1!)),
+    vadF1GeneratedMean: mean(vadCases.filter((r) => r.source === 'generated').map((r) => r.vadF1!)),
+    maxSpeechSecInNonSpeech: Math.max(0, ...noiseOnly.map((r) => r.speechSec)),
+    nonSpeechClips: noiseOnly.map((r) => ({ id: r.id, speechSec: Number(r.speechSec.toFixed(2)) })),
+    speakerCountExact:
+      counted.filter((r) => r.detectedSpeakers === r.referenceSpeakers).length / Math.max(1, counted.length),
+    speakerCountCases: counted.length,
+    speakerCountExactReal:
+      counted.filter((r) => r.source === 'real' && r.detectedSpeakers === r.referenceSpeakers).length /
+      Math.max(1, counted.filter((r) => r.source === 'real').length),
+    speakerCountExactGenerated:
+      counted.filter((r) => r.source === 'generated' && r.detectedSpeakers === r.referenceSpeakers).length /
+      Math.max(1, counted.filter((r) => r.source === 'generated').length),
+    moreThanOneVoiceRecall: multi.filter((r) => r.detectedSpeakers >= 2).length / Math.max(1, multi.length),
+    moreThanOneVoiceCases: multi.length,
+    moreThanOneVoiceFalseAlarmRate: single.filter((r) => r.detectedSpeakers >= 2).length / Math.max(1, single.length),
+    singleVoiceCases: single.length,
+    werMean: mean(wers.map((r) => r.wer!)),
+    werReal: wers.filter((r) => r.source === 'real').map((r) => ({ id: r.id, wer: Number(r.wer!.toFixed(3)) })),
+    werGeneratedMean: mean(wers.filter((r) => r.source === 'generated').map((r) => r.wer!)),
+    phrasePositives: positives.length,
+    phraseRecallTranscript: recall('transcriptPhrases'),
+    phraseRecallSpotter: recall('spotterPhrases'),
+    phraseRecallEither: recall('either'),
+    phraseRecallOracleTranscript: recall('oraclePhrases'),
+    nearMissCases: nearMiss.length,
+    nearMissFalseAlarmsTranscript: falseAlarms(nearMiss, 'transcriptPhrases'),
+    nearMissFalseAlarmsSpotter: falseAlarms(nearMiss, 'spotterPhrases'),
+    nearMissFalseAlarmsOracle: falseAlarms(nearMiss, 'oraclePhrases'),
+    generatedNegativeCases: negatives.length,
+    falseAlarmsSpotterGenerated: falseAlarms(negatives, 'spotterPhrases'),
+    falseAlarmsTranscriptGenerated: falseAlarms(negatives, 'transcriptPhrases'),
+    realNoPhraseCases: realNoPhrase.length,
+    falseAlarmsSpotterReal: realNoPhrase
+      .filter((r) => r.spotterPhrases.length > 0)
+      .map((r) => `${r.id}: ${r.spotterPhrases.join(', ')}`),
+    falseAlarmsTranscriptReal: realNoPhrase
+      .filter((r) => r.transcriptPhrases.length > 0)
+      .map((r) => `${r.id}: ${r.transcriptPhrases.join(', ')}`),
+  };
+}
+
+function markdown(summary: ReturnType<typeof summarize>, results: CaseResult[]): string {
+  const rows: Array<[string, string, string]> = [
+    [
+      'VAD frame F1, real speech clips (mean; jfk, librispeech, pyannote, falcon, cobra, alexa)',
+      summary.vadF1RealSpeechMean.toFixed(3),
+      '≥ 0.93',
+    ],
+    [
+      'VAD frame F1, same clips, exact sequential Silero (lanes 1)',
+      summary.vadF1RealSpeechMeanSingleLane.toFixed(3),
+      '',
+    ],
+    ['VAD frame F1, AMI meeting clips (room sounds unlabelled: lenient)', summary.vadF1AmiMean.toFixed(3), ''],
+    ['VAD frame F1, generated espeak speech (clean and mixed)', summary.vadF1GeneratedMean.toFixed(3), ''],
+    ['Max speech found in a noise/music/typing-only clip', `${summary.maxSpeechSecInNonSpeech.toFixed(2)} s`, '< 1 s'],
+    [`Speaker count exact (${summary.speakerCountCases} clips)`, pct(summary.speakerCountExact), '≥ 80 %'],
+    [
+      '… real clips / generated clips',
+      `${pct(summary.speakerCountExactReal)} / ${pct(summary.speakerCountExactGenerated)}`,
+      '',
+    ],
+    [
+      `More-than-one-voice recall (${summary.moreThanOneVoiceCases} clips)`,
+      pct(summary.moreThanOneVoiceRecall),
+      '≥ 95 %',
+    ],
+    [
+      `More-than-one-voice false alarms (${summary.singleVoiceCases} one-voice clips)`,
+      pct(summary.moreThanOneVoiceFalseAlarmRate),
+      '≤ 5 %',
+    ],
+    ['WER pocketsphinx, real clips', summary.werReal.map((w) => `${w.id} ${w.wer}`).join('; '), ''],
+    ['WER pocketsphinx, generated espeak', summary.werGeneratedMean.toFixed(3), ''],
+    [
+      `Wake-phrase recall, pocketsphinx transcript (${summary.phrasePositives} clips)`,
+      pct(summary.phraseRecallTranscript),
+      '≥ 95 %',
+    ],
+    ['Wake-phrase recall, pocketsphinx keyword spotting', pct(summary.phraseRecallSpotter), ''],
+    ['Wake-phrase recall, either', pct(summary.phraseRecallEither), ''],
+    [
+      'Wake-phrase recall, matcher on the exact transcript (Whisper-grade input)',
+      pct(summary.phraseRecallOracleTranscript),
+      '',
+    ],
+    [
+      `Near-miss false alarms (${summary.nearMissCases} clips): transcript / spotter / exact transcript`,
+      `${summary.nearMissFalseAlarmsTranscript} / ${summary.nearMissFalseAlarmsSpotter} / ${summary.nearMissFalseAlarmsOracle}`,
+      '0',
+    ],
+    [
+      `False alarms on other generated speech (${summary.generatedNegativeCases} clips): transcript / spotter`,
+      `${summary.falseAlarmsTranscriptGenerated} / ${summary.falseAlarmsSpotterGenerated}`,
+      '',
+    ],
+    [
+      `False alarms on real clips without phrases (${summary.realNoPhraseCases}): spotter`,
+      summary.falseAlarmsSpotterReal.join('; ') || 'none',
+      '',
+    ],
+  ];
+  const table = [
+    '| metric | measured | target |',
+    '| --- | --- | --- |',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+  const perClip = [
+    '| case | speakers ref/found (conf) | speech s | VAD F1 | WER | phrases ref → transcript / spotter |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...results.map(
+      (r) =>
+        `| ${r.id} | ${r.referenceSpeakers ?? '?'}/${r.detectedSpeakers} (${r.speakerConfidence.toFixed(2)}) | ${r.speechSec.toFixed(1)} | ${r.vadF1?.toFixed(3) ?? ''} | ${r.wer?.toFixed(2) ?? ''} | ${r.referencePhrases.join(',') || '-'} → ${r.transcriptPhrases.join(',') || '-'} / ${r.spotterPhrases.join(',') || '-'} |`,
+    ),
+  ].join('\n');
+  return `${table}\n\n<details><summary>Per case</summary>\n\n${perClip}\n\n</details>\n`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      out: { type: 'string' },
+      'no-transcribe': { type: 'boolean' },
+      'no-generated': { type: 'boolean' },
+    },
+  });
+  const dataDir = path.resolve(
+    values.data ?? process.env.EARSHOT_EVALDATA ?? path.join(REPO_ROOT, '../shared/evaldata'),
+  );
+  const outDir = path.resolve(values.out ?? path.join(REPO_ROOT, 'eval/results'));
+  const transcribe = !values['no-transcribe'];
+  const manifest = JSON.parse(readFileSync(path.join(dataDir, 'manifest.json'), 'utf8')) as { clips: ManifestClip[] };
+  const vad = await createSileroVad();
+  const exactVad = await createSileroVad({ lanes: 1 });
+  const results: CaseResult[] = [];
+  const startedMs = Date.now();
+  for (const clip of manifest.clips) {
+    const gt = clip.ground_truth;
+    results.push(
+      await evaluateCase(
+        {
+          id: clip.id,
+          file: path.join(dataDir, clip.file),
+          source: 'real',
+          group: clip.tags.includes('no_speech') ? 'noise_only' : 'real',
+          ...(gt.num_speakers !== undefined ? { numSpeakers: gt.num_speakers } : {}),
+          ...(gt.speech_intervals ? { speech: gt.speech_intervals } : {}),
+          ...(gt.transcript ? { transcript: gt.transcript } : {}),
+          phrases: (gt.phrases_present ?? []).map((p) => p.phrase.toLowerCase()),
+          english: !clip.tags.includes('spanish'),
+        },
+        vad,
+        exactVad,
+        transcribe,
+      ),
+    );
+    process.stderr.write(`real ${clip.id} done (${((Date.now() - startedMs) / 1000).toFixed(0)} s)\n`);
+  }
+  const tempDir = mkdtempSync(path.join(tmpdir(), 'earshot-eval-'));
+  try {
+    const generated: GeneratedCase[] = values['no-generated'] ? [] : generateCases(tempDir);
+    for (const c of generated) {
+      results.push(
+        await evaluateCase(
+          {
+            id: c.id,
+            file: c.file,
+            source: 'generated',
+            group: c.group,
+            numSpeakers: c.numSpeakers,
+            speech: c.speechIntervals,
+            transcript: c.transcript,
+            phrases: c.phrases,
+            english: true,
+          },
+          vad,
+          exactVad,
+          transcribe,
+        ),
+      );
+    }
+    process.stderr.write(
+      `generated ${generated.length} cases done (${((Date.now() - startedMs) / 1000).toFixed(0)} s)\n`,
+    );
+  } finally {
+    rmSync(tempDir, { recursive: true, force: true });
+    await vad.close();
+    await exactVad.close();
+  }
+  const summary = summarize(results);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(
+    path.join(outDir, 'analysis-eval.json'),
+    `${JSON.stringify({ dataDir: path.relative(REPO_ROOT, dataDir), summary, results }, null, 2)}\n`,
+  );
+  const md = markdown(summary, results);
+  writeFileSync(path.join(outDir, 'analysis-eval.md'), md);
+  process.stdout.write(md);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`eval: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
