@@ -1,0 +1,34 @@
+import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TokenVerifier } from '@earshot/auth';
+import { authPlugin, healthPlugin, loggerOptions, problemPlugin, type ReadinessCheck } from '@earshot/http';
+import type { SessionDeps } from './sessions/ports';
+import { sessionsRoutes } from './sessions/sessions.routes';
+
+export interface UploaderAppOptions {
+  deps: SessionDeps;
+  verifyToken: TokenVerifier;
+  readiness: Record<string, ReadinessCheck>;
+  logLevel?: string;
+}
+
+/** The uploader as one Fastify plugin tree: infrastructure, then services, then routes. Tests import this. */
+export async function buildApp(options: UploaderAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(options.logLevel ?? 'info', 'uploader') ?? false,
+    bodyLimit: 64 * 1024,
+    trustProxy: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(problemPlugin);
+  await app.register(multipart, {
+    // Busboy stops reading one byte past the limit; appendChunk's meter turns that into a 413 and deletes
+    // what was stored (the plugin's default limit of 1 MiB would otherwise truncate silently).
+    limits: { fileSize: options.deps.limits.maxChunkBytes + 1, files: 1, fields: 10, fieldSize: 1024, parts: 12 },
+  });
+  await app.register(healthPlugin, { service: 'uploader', checks: options.readiness });
+  await app.register(authPlugin, { verifyToken: options.verifyToken });
+  await app.register(sessionsRoutes, { deps: options.deps });
+  return app;
+}

@@ -1,0 +1,34 @@
+import { CommonEnvSchema, Env, parseEnv, Type, type Static } from '@earshot/config';
+
+const UploaderEnvSchema = Type.Object({
+  ...CommonEnvSchema,
+  PORT: Env.port(3101),
+  HOST: Env.string('127.0.0.1'),
+  /** Largest accepted chunk. 30 s of 64 kb/s opus is about 240 KB; 10 MiB leaves room for high bitrates. */
+  MAX_CHUNK_BYTES: Env.int(10 * 1024 * 1024, 1),
+  /** A chunk upload silent this long is considered dead and its index may be claimed again. */
+  CLAIM_STALE_MS: Env.int(120_000, 1_000),
+  DATABASE_POOL_SIZE: Env.int(10, 1),
+});
+
+export function loadConfig(env: Record<string, string | undefined>) {
+  const raw: Static<typeof UploaderEnvSchema> = parseEnv(UploaderEnvSchema, env);
+  return {
+    http: { port: raw.PORT, host: raw.HOST },
+    logLevel: raw.LOG_LEVEL,
+    database: { url: raw.DATABASE_URL, maxConnections: raw.DATABASE_POOL_SIZE },
+    redis: { url: raw.REDIS_URL, queuePrefix: raw.QUEUE_PREFIX },
+    auth: { hs256Secret: raw.JWT_SECRET, jwksUrl: raw.JWT_JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
+    s3: {
+      endpoint: raw.S3_ENDPOINT,
+      region: raw.S3_REGION,
+      bucket: raw.S3_BUCKET,
+      accessKeyId: raw.S3_ACCESS_KEY_ID,
+      secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: raw.S3_FORCE_PATH_STYLE,
+    },
+    limits: { maxChunkBytes: raw.MAX_CHUNK_BYTES, claimStaleMs: raw.CLAIM_STALE_MS },
+  };
+}
+
+export type UploaderConfig = ReturnType<typeof loadConfig>;
