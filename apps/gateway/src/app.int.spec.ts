@@ -1,0 +1,296 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { Server as SocketServer } from 'socket.io';
+import { io as connectSocket, type Socket } from 'socket.io-client';
+import { createTokenVerifier, signDevelopmentToken } from '@earshot/auth';
+import { REDIS_KEYS, type Role } from '@earshot/contracts';
+import { TEST_REDIS_URL } from '@earshot/testing';
+import { buildApp } from './app';
+import type { GatewayConfig } from './config';
+
+const SECRET = 'gateway-test-secret';
+const MB = 1024 * 1024;
+
+interface Received {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  sizeBytes: number;
+  sha256: string;
+}
+
+/** A stand-in for the uploader: echoes what reached it, and counts bytes as they arrive. */
+function startEchoUpstream() {
+  const received: Received[] = [];
+  const state = { bytesInFlight: 0 };
+  const server = http.createServer((request, response) => {
+    if (request.url === '/health') return void response.end('{"status":"ok"}');
+    const hash = createHash('sha256');
+    let sizeBytes = 0;
+    request.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      sizeBytes += chunk.length;
+      state.bytesInFlight = sizeBytes;
+    });
+    request.on('end', () => {
+      const entry = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, sizeBytes, sha256: hash.digest('hex') };
+      received.push(entry);
+      response.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'echo' }).end(JSON.stringify(entry));
+    });
+  });
+  return { server, received, state };
+}
+
+/** A stand-in for the notifier: a socket.io server that acks `echo` with what the handshake carried. */
+function startSocketUpstream() {
+  const server = http.createServer((request, response) => {
+    if (request.url === '/health') response.end('{"status":"ok"}');
+  });
+  const io = new SocketServer(server);
+  io.on('connection', (socket) => {
+    socket.on('echo', (message: unknown, ack: (reply: unknown) => void) =>
+      ack({ message, token: (socket.handshake.auth as { token?: string }).token, transport: socket.conn.transport.name }),
+    );
+  });
+  return { server, io };
+}
+
+const listen = async (server: http.Server): Promise<string> => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+};
+
+const closedPortUrl = async (): Promise<string> => {
+  const server = http.createServer();
+  const url = await listen(server);
+  await new Promise((resolve) => server.close(resolve));
+  return url;
+};
+
+const token = (userId: string = randomUUID(), role: Role = 'candidate') => signDevelopmentToken({ userId, role, orgId: 'org-1', secret: SECRET });
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** Sends a body in two halves; `between` runs after the first half is written (to observe streaming). */
+function sendInTwoHalves(url: string, headers: http.OutgoingHttpHeaders, body: Buffer, between: () => Promise<void>): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    request.on('error', reject);
+    const half = Math.floor(body.length / 2);
+    const write = () => {
+      request.write(body.subarray(0, half));
+      between().then(() => request.end(body.subarray(half)), reject);
+    };
+    // With `Expect: 100-continue` the body waits for the interim response, as curl does.
+    if (headers.expect) request.on('continue', write);
+    else write();
+  });
+}
+
+function multipartBody(file: Buffer): { body: Buffer; contentType: string } {
+  const boundary = `----earshot${randomUUID()}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="session_id"\r\n\r\n${randomUUID()}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="audio_chunk"; filename="chunk.webm"\r\nContent-Type: audio/webm\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return { body: Buffer.concat([head, file, tail]), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('gateway (real Redis, stand-in upstreams)', () => {
+  const echo = startEchoUpstream();
+  const sockets = startSocketUpstream();
+  const redis = new Redis(TEST_REDIS_URL);
+  const usedUsers: string[] = [];
+  let app: FastifyInstance;
+  let gatewayUrl: string;
+  let staticDir: string;
+
+  const config = (overrides: Partial<GatewayConfig['upstreams']> = {}, uploadsPerMinute = 3) => ({
+    upstreams: { uploaderUrl: '', notifierUrl: '', ...overrides },
+    rateLimit: { uploadsPerMinute, apiPerMinute: 5 },
+    staticDir,
+  });
+
+  beforeAll(async () => {
+    staticDir = mkdtempSync(join(tmpdir(), 'gateway-static-'));
+    writeFileSync(join(staticDir, 'index.html'), '<h1>exam</h1>');
+    const uploaderUrl = await listen(echo.server);
+    const notifierUrl = await listen(sockets.server);
+    app = await buildApp({ config: config({ uploaderUrl, notifierUrl }), redis, verifyToken: createTokenVerifier({ hs256Secret: SECRET }) });
+    gatewayUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await sockets.io.close();
+    await new Promise((resolve) => echo.server.close(resolve));
+    if (usedUsers.length) await redis.del(...usedUsers.flatMap((user) => [REDIS_KEYS.uploadRate(user), `audio:rate:api:${user}`]));
+    await redis.quit();
+    rmSync(staticDir, { recursive: true, force: true });
+  });
+
+  const newUser = (): string => {
+    const user = randomUUID();
+    usedUsers.push(user);
+    return user;
+  };
+
+  it('answers /health, and /ready when Redis and both upstreams answer', async () => {
+    expect((await fetch(`${gatewayUrl}/health`)).status).toBe(200);
+    const ready = await fetch(`${gatewayUrl}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ checks: { redis: 'ok', uploader: 'ok', notifier: 'ok' } });
+  });
+
+  it.each([
+    ['no Authorization header', undefined],
+    ['a token signed with another secret', 'other-secret'],
+    ['a malformed token', 'Bearer not.a.jwt'],
+    ['another scheme', 'Basic dXNlcjpwYXNz'],
+  ])('refuses %s with a 401 problem before reaching the uploader', async (_case, given) => {
+    const authorization =
+      given === 'other-secret' ? `Bearer ${await signDevelopmentToken({ userId: 'u', role: 'candidate', orgId: 'o', secret: 'other' })}` : given;
+    const before = echo.received.length;
+    const response = await fetch(`${gatewayUrl}/api/audio/upload-chunk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', ...(authorization ? { authorization } : {}) },
+      // A large unread body must not keep the connection (or the gateway's shutdown) hanging.
+      body: Buffer.alloc(2 * MB),
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await response.json()).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    expect(echo.received.length).toBe(before);
+  });
+
+  it('streams a 12 MB multipart upload intact, forwarding Authorization and dropping Expect', async () => {
+    const user = newUser();
+    const bearer = `Bearer ${await token(user)}`;
+    const { body, contentType } = multipartBody(randomBytes(12 * MB));
+    const response = await sendInTwoHalves(
+      `${gatewayUrl}/api/audio/upload-chunk?trace=1`,
+      { authorization: bearer, 'content-type': contentType, 'content-length': body.length, expect: '100-continue', 'x-request-id': 'req-123' },
+      body,
+      // The uploader must see bytes while the client is still sending: a buffering proxy would stall here.
+      () => waitFor(() => echo.state.bytesInFlight > MB),
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers['x-upstream']).toBe('echo');
+    const received = JSON.parse(response.body) as Received;
+    expect(received.sha256).toBe(createHash('sha256').update(body).digest('hex'));
+    expect(received.sizeBytes).toBe(body.length);
+    expect(received).toMatchObject({ method: 'POST', url: '/api/audio/upload-chunk?trace=1' });
+    expect(received.headers.authorization).toBe(bearer);
+    expect(received.headers['content-type']).toBe(contentType);
+    expect(received.headers['x-request-id']).toBe('req-123');
+    expect(received.headers.expect).toBeUndefined();
+  });
+
+  it('rate-limits chunk uploads per user in Redis with a 429 problem and Retry-After', async () => {
+    const [alice, bob] = [newUser(), newUser()];
+    const upload = async (user: string, path = '/api/audio/upload-chunk') =>
+      fetch(`${gatewayUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${await token(user)}` }, body: Buffer.alloc(MB) });
+
+    for (let i = 0; i < 3; i += 1) expect((await upload(alice)).status).toBe(200);
+    const before = echo.received.length;
+    const limited = await upload(alice);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('content-type')).toContain('application/problem+json');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(await limited.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    // Path spellings that reach the same route count in the same bucket.
+    expect((await upload(alice, '/api/audio/upload-chunk/')).status).toBe(429);
+    expect(echo.received.length).toBe(before);
+    expect(Number(await redis.get(REDIS_KEYS.uploadRate(alice)))).toBe(5);
+
+    // Another user has a bucket of their own; the same user's other API calls use the looser limit.
+    expect((await upload(bob)).status).toBe(200);
+    const read = await fetch(`${gatewayUrl}/api/audio/sessions/${randomUUID()}`, { headers: { authorization: `Bearer ${await token(alice)}` } });
+    expect(read.status).toBe(200);
+  });
+
+  it('applies the looser limit to other API calls', async () => {
+    const user = newUser();
+    const bearer = `Bearer ${await token(user, 'proctor')}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push((await fetch(`${gatewayUrl}/api/audio/sessions/${randomUUID()}`, { headers: { authorization: bearer } })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
+  it('answers 503 UNAVAILABLE when an upstream is down, revealing nothing about it', async () => {
+    const deadUrl = await closedPortUrl();
+    const down = await buildApp({ config: config({ uploaderUrl: deadUrl, notifierUrl: deadUrl }), redis, verifyToken: createTokenVerifier({ hs256Secret: SECRET }) });
+    const downUrl = await down.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const authorization = `Bearer ${await token(newUser())}`;
+      const attempts = [
+        ['POST', '/api/audio/upload-chunk', Buffer.alloc(2 * MB)],
+        ['GET', `/api/audio/sessions/${randomUUID()}`, undefined],
+        ['GET', '/socket.io/?EIO=4&transport=polling', undefined],
+      ] as const;
+      for (const [method, path, body] of attempts) {
+        const response = await fetch(`${downUrl}${path}`, { method, headers: { authorization }, body });
+        const text = await response.text();
+        expect(response.status).toBe(503);
+        expect(response.headers.get('content-type')).toContain('application/problem+json');
+        expect(JSON.parse(text)).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+        expect(text).not.toContain(new URL(deadUrl).port);
+        expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+      }
+      const ready = await fetch(`${downUrl}/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ code: 'UNAVAILABLE', checks: { redis: 'ok', uploader: 'unavailable', notifier: 'unavailable' } });
+    } finally {
+      await down.close();
+    }
+  });
+
+  it.each(['websocket', 'polling'] as const)('carries socket.io over %s to the notifier', async (transport) => {
+    const bearer = await token();
+    const client: Socket = connectSocket(gatewayUrl, { transports: [transport], auth: { token: bearer }, reconnection: false, forceNew: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', resolve);
+        client.once('connect_error', reject);
+      });
+      const reply = await client.timeout(5_000).emitWithAck('echo', { hello: 'exam' });
+      expect(reply).toEqual({ message: { hello: 'exam' }, token: bearer, transport });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('answers unknown routes with a 404 problem and serves the static folder at /', async () => {
+    const missing = await fetch(`${gatewayUrl}/nope/nothing`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'NOT_FOUND' });
+    const page = await fetch(`${gatewayUrl}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toBe('<h1>exam</h1>');
+  });
+});

@@ -1,0 +1,30 @@
+import { ConfigError } from '@earshot/config';
+import { loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      upstreams: { uploaderUrl: 'http://127.0.0.1:3101', notifierUrl: 'http://127.0.0.1:3103' },
+      rateLimit: { uploadsPerMinute: 60, apiPerMinute: 600 },
+    });
+    expect(config.staticDir).toBeUndefined();
+  });
+
+  it('coerces numbers and trims trailing slashes from upstream URLs', () => {
+    const config = loadConfig({ PORT: '8080', RATE_LIMIT_UPLOADS_PER_MINUTE: '5', UPLOADER_URL: 'http://uploader:3101/', STATIC_DIR: 'web/dist' });
+    expect(config).toMatchObject({ port: 8080, rateLimit: { uploadsPerMinute: 5 }, upstreams: { uploaderUrl: 'http://uploader:3101' }, staticDir: 'web/dist' });
+  });
+
+  it('lists every bad key at once', () => {
+    expect(() => loadConfig({ PORT: 'abc', RATE_LIMIT_UPLOADS_PER_MINUTE: '0', NOTIFIER_URL: 'notifier:3103' })).toThrow(ConfigError);
+    try {
+      loadConfig({ PORT: 'abc', RATE_LIMIT_UPLOADS_PER_MINUTE: '0', NOTIFIER_URL: 'notifier:3103' });
+    } catch (error) {
+      const keys = (error as ConfigError).problems.map((problem) => problem.split(':')[0]);
+      expect(keys).toEqual(expect.arrayContaining(['PORT', 'RATE_LIMIT_UPLOADS_PER_MINUTE', 'NOTIFIER_URL']));
+    }
+  });
+});
