@@ -3,7 +3,8 @@
 const path = require('node:path');
 
 module.exports = {
-  testEnvironment: 'node',
+  // Shares the host realm's typed arrays with tests (onnxruntime-node checks instanceof Float32Array).
+  testEnvironment: path.join(__dirname, 'tools', 'jest-node-realm.environment.js'),
   transform: {
     '^.+\\.(t|j)sx?$': [
       '@swc/jest',

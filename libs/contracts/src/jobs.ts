@@ -8,6 +8,9 @@ import './formats';
  */
 export const QUEUES = {
   'chunk.vad': 'earshot-chunk-vad',
+  'chunk.speakers': 'earshot-chunk-speakers',
+  'chunk.transcribe': 'earshot-chunk-transcribe',
+  'chunk.score': 'earshot-chunk-score',
   'session.summary': 'earshot-session-summary',
 } as const;
 
@@ -15,7 +18,7 @@ export type JobName = keyof typeof QUEUES;
 export const JOB_NAMES = Object.keys(QUEUES) as JobName[];
 
 /** Per-chunk analysis stages, in order. A stage enqueues the next one when it completes. */
-export const CHUNK_STAGES = ['vad'] as const;
+export const CHUNK_STAGES = ['vad', 'speakers', 'transcribe', 'score'] as const;
 export type ChunkStage = (typeof CHUNK_STAGES)[number];
 export const chunkStageJob = (stage: ChunkStage): JobName => `chunk.${stage}`;
 export const nextChunkStage = (stage: ChunkStage): ChunkStage | undefined =>
@@ -37,11 +40,17 @@ export type SessionJob = Static<typeof SessionJobSchema>;
 
 export interface JobPayloads {
   'chunk.vad': ChunkJob;
+  'chunk.speakers': ChunkJob;
+  'chunk.transcribe': ChunkJob;
+  'chunk.score': ChunkJob;
   'session.summary': SessionJob;
 }
 
 export const JOB_SCHEMAS = {
   'chunk.vad': ChunkJobSchema,
+  'chunk.speakers': ChunkJobSchema,
+  'chunk.transcribe': ChunkJobSchema,
+  'chunk.score': ChunkJobSchema,
   'session.summary': SessionJobSchema,
 } as const satisfies { [K in JobName]: unknown };
 

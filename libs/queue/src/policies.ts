@@ -16,6 +16,13 @@ export interface JobPolicy {
  * Concurrency is per process; scale a stage by running more processes with ANALYZER_STAGES.
  */
 export const JOB_POLICIES: { readonly [N in JobName]: JobPolicy } = {
+  // Decode + Silero VAD: ~0.2 s per 30 s chunk.
   'chunk.vad': { attempts: 5, backoffMs: 2_000, timeoutMs: 60_000, concurrency: 2 },
+  // MFCC + BIC clustering in JS: ~0.1 s of CPU per chunk.
+  'chunk.speakers': { attempts: 5, backoffMs: 2_000, timeoutMs: 60_000, concurrency: 2 },
+  // Speech-to-text (pocketsphinx ~3 s per chunk, or a remote API): the slow stage, scaled on its own.
+  'chunk.transcribe': { attempts: 5, backoffMs: 5_000, timeoutMs: 180_000, concurrency: 2 },
+  // Pure arithmetic on earlier stages' JSON.
+  'chunk.score': { attempts: 5, backoffMs: 1_000, timeoutMs: 30_000, concurrency: 4 },
   'session.summary': { attempts: 8, backoffMs: 5_000, timeoutMs: 60_000, concurrency: 2 },
 };

@@ -1,0 +1,57 @@
+import { CommonEnvSchema, Env, parseEnv, splitList, Type } from '@earshot/config';
+import { JOB_NAMES, type JobName } from '@earshot/contracts';
+
+const AnalyzerEnvSchema = Type.Object({
+  ...CommonEnvSchema,
+  PORT: Env.port(3102),
+  HOST: Env.string('127.0.0.1'),
+  /** Comma-separated job names this process runs; default all. E.g. `chunk.transcribe` for a transcription pool. */
+  ANALYZER_STAGES: Env.list(JOB_NAMES.join(',')),
+  /** pocketsphinx (offline, default), openai (any OpenAI-compatible server), whisper-cpp (needs model file), none. */
+  TRANSCRIBER: Type.Union(['pocketsphinx', 'openai', 'whisper-cpp', 'none'].map((engine) => Type.Literal(engine)), { default: 'pocketsphinx' }),
+  OPENAI_BASE_URL: Env.optionalString(),
+  OPENAI_API_KEY: Env.optionalString(),
+  OPENAI_TRANSCRIBE_MODEL: Env.string('whisper-1'),
+  WHISPER_CPP_BINARY: Env.string('whisper-cli'),
+  WHISPER_CPP_MODEL: Env.string('models/ggml-base.en.bin'),
+  /** Keyword spotting on the audio as well as transcript matching. */
+  PHRASE_SPOTTING: Env.bool(true),
+  /** Sessions at or above this priority are flagged for review. */
+  FLAG_THRESHOLD: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+  DATABASE_POOL_SIZE: Env.int(5, 1),
+});
+
+export function loadConfig(env: Record<string, string | undefined>) {
+  const raw = parseEnv(AnalyzerEnvSchema, env);
+  const stages = splitList(raw.ANALYZER_STAGES);
+  const unknown = stages.filter((stage) => !JOB_NAMES.includes(stage as JobName));
+  if (unknown.length) throw new Error(`ANALYZER_STAGES names unknown jobs: ${unknown.join(', ')} (known: ${JOB_NAMES.join(', ')})`);
+  if (raw.TRANSCRIBER === 'openai' && !raw.OPENAI_API_KEY) throw new Error('TRANSCRIBER=openai needs OPENAI_API_KEY');
+  return {
+    http: { port: raw.PORT, host: raw.HOST },
+    logLevel: raw.LOG_LEVEL,
+    stages: stages as JobName[],
+    database: { url: raw.DATABASE_URL, maxConnections: raw.DATABASE_POOL_SIZE },
+    redis: { url: raw.REDIS_URL, queuePrefix: raw.QUEUE_PREFIX },
+    s3: {
+      endpoint: raw.S3_ENDPOINT,
+      region: raw.S3_REGION,
+      bucket: raw.S3_BUCKET,
+      accessKeyId: raw.S3_ACCESS_KEY_ID,
+      secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: raw.S3_FORCE_PATH_STYLE,
+    },
+    transcriber:
+      raw.TRANSCRIBER === 'none'
+        ? (false as const)
+        : raw.TRANSCRIBER === 'openai'
+          ? { engine: 'openai' as const, apiKey: raw.OPENAI_API_KEY ?? '', model: raw.OPENAI_TRANSCRIBE_MODEL, ...(raw.OPENAI_BASE_URL ? { baseURL: raw.OPENAI_BASE_URL } : {}) }
+          : raw.TRANSCRIBER === 'whisper-cpp'
+            ? { engine: 'whisper-cpp' as const, binaryPath: raw.WHISPER_CPP_BINARY, modelPath: raw.WHISPER_CPP_MODEL }
+            : { engine: 'pocketsphinx' as const },
+    phraseSpotting: raw.PHRASE_SPOTTING,
+    flagThreshold: raw.FLAG_THRESHOLD,
+  };
+}
+
+export type AnalyzerConfig = ReturnType<typeof loadConfig>;

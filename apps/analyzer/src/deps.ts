@@ -1,0 +1,46 @@
+import { buildPhraseList, createAnalysisEngines, decodeToPcm } from '@earshot/audio';
+import { createChunksRepository, createDatabase, createSessionsRepository } from '@earshot/db';
+import { createEventPublisher } from '@earshot/events';
+import { createJobProducer } from '@earshot/queue';
+import { createS3Storage } from '@earshot/storage';
+import type { AnalyzerConfig } from './config';
+import type { AnalyzerDeps } from './ports';
+
+const watchPhrasesOf = (metadata: Record<string, unknown>): string[] =>
+  Array.isArray(metadata.watch_phrases) ? metadata.watch_phrases.filter((item): item is string => typeof item === 'string').slice(0, 50) : [];
+
+/** Builds every adapter and loads the analysis engines once per process. */
+export async function createAnalyzerRuntime(config: AnalyzerConfig) {
+  const database = createDatabase({ url: config.database.url, maxConnections: config.database.maxConnections, applicationName: 'earshot-analyzer' });
+  const storage = createS3Storage(config.s3);
+  const producer = createJobProducer({ redisUrl: config.redis.url, prefix: config.redis.queuePrefix });
+  const events = createEventPublisher({ redisUrl: config.redis.url });
+  const engines = await createAnalysisEngines({ transcriber: config.transcriber });
+  const deps: AnalyzerDeps = {
+    sessions: createSessionsRepository(database.db),
+    chunks: createChunksRepository(database.db),
+    storage,
+    queue: producer,
+    events,
+    decode: (input, signal) => decodeToPcm(input, { signal }),
+    engines,
+    analysis: {
+      phrasesFor: (metadata) => buildPhraseList(watchPhrasesOf(metadata)),
+      spotInAudio: config.phraseSpotting,
+      score: {},
+      summary: { flagThreshold: config.flagThreshold },
+    },
+  };
+  return {
+    deps,
+    notices: engines.notices,
+    readiness: { postgres: () => database.ping(), redis: () => producer.ping(), s3: () => storage.ping() },
+    async close() {
+      await engines.close();
+      await producer.close();
+      await events.close();
+      storage.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { JobName, JobPayloads } from '@earshot/contracts';
+import type { JobContext } from '@earshot/queue';
+import { analyzeSpeakers, analyzeVoiceActivity, scoreChunk, transcribeSpeech } from './chunk-stages/chunk-stages';
+import { finishChunk } from './chunk-stages/finish-chunk';
+import type { AnalyzerDeps } from './ports';
+import { summarizeSession } from './session/summarize-session';
+
+type Processor<N extends JobName> = (deps: AnalyzerDeps, payload: JobPayloads[N], context: JobContext) => Promise<void>;
+
+/** One processor per job. A mapped type: a new job without a processor does not compile. */
+export const PROCESSORS: { [N in JobName]: Processor<N> } = {
+  'chunk.vad': (deps, payload, context) => analyzeVoiceActivity(deps, payload, context.signal),
+  'chunk.speakers': (deps, payload, context) => analyzeSpeakers(deps, payload, context.signal),
+  'chunk.transcribe': (deps, payload, context) => transcribeSpeech(deps, payload, context.signal),
+  'chunk.score': (deps, payload) => scoreChunk(deps, payload),
+  'session.summary': (deps, payload) => summarizeSession(deps, payload),
+};
+
+/** Called when a job fails for good: a chunk stage marks its chunk failed with the reason (no audio, no secrets). */
+export async function recordFinalFailure<N extends JobName>(deps: AnalyzerDeps, name: N, payload: JobPayloads[N], error: Error): Promise<void> {
+  if (!name.startsWith('chunk.') || !('chunkIndex' in payload)) return;
+  await finishChunk(deps, payload as JobPayloads['chunk.vad'], { status: 'failed', reason: `${name}: ${error.message}` });
+}

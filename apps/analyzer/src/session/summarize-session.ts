@@ -1,0 +1,59 @@
+import { runSessionSummaryStage, type ChunkScore, type SpeakerAnalysis } from '@earshot/audio';
+import type { SessionJob } from '@earshot/contracts';
+import type { AnalyzerDeps } from '../ports';
+
+/**
+ * Aggregates a session once all its uploaded chunks are analysed: priority score, timeline, other voices,
+ * total duration and the chunk indexes that never arrived. Sets `completed` once (re-runs are no-ops).
+ */
+export async function summarizeSession(deps: AnalyzerDeps, job: SessionJob): Promise<void> {
+  const session = await deps.sessions.findById(job.sessionId);
+  if (!session || session.status !== 'processing') return;
+  const chunks = (await deps.chunks.listBySession(session.id)).filter((chunk) => chunk.uploadStatus === 'uploaded');
+  const pending = chunks.filter((chunk) => chunk.processingStatus !== 'completed' && chunk.processingStatus !== 'failed');
+  if (pending.length) return; // the last chunk to finish queues the summary again
+
+  const analysed = chunks.filter((chunk) => chunk.processingStatus === 'completed');
+  const summary = runSessionSummaryStage(
+    analysed.map((chunk) => {
+      const score = chunk.analysisResults.score as ChunkScore | undefined;
+      const speakers = chunk.analysisResults.speakers as SpeakerAnalysis | undefined;
+      return {
+        chunkIndex: chunk.chunkIndex,
+        chunkStartSec: chunk.startTimeSeconds,
+        score: score?.score ?? 0,
+        flags: score?.flags ?? [],
+        ...(speakers ? { voices: speakers.voices, turns: speakers.turns.map((turn) => ({ ...turn, speaker: turn.speaker })) } : {}),
+      };
+    }),
+    { ...deps.analysis.summary, ...deps.analysis.score },
+  );
+  const present = new Set(chunks.map((chunk) => chunk.chunkIndex));
+  const expected = session.totalChunks ?? 0;
+  const missing = Array.from({ length: expected }, (_, index) => index).filter((index) => !present.has(index));
+  const failed = chunks.length - analysed.length;
+  const totalDurationSeconds = chunks.reduce((sum, chunk) => sum + (chunk.durationSeconds ?? 0), 0);
+  const { otherVoices, ...rest } = summary;
+  const finished = await deps.sessions.finish(session.id, {
+    status: 'completed',
+    totalDurationSeconds,
+    missingChunkIndexes: missing,
+    summary: { ...rest, otherVoices, analysedChunks: analysed.length, failedChunks: failed },
+    failureReason: null,
+  });
+  if (!finished) return;
+  deps.events.publish(
+    'session_completed',
+    { sessionId: session.id, orgId: session.orgId },
+    {
+      session_id: session.id,
+      status: finished.status,
+      total_chunks: expected,
+      processed_chunks: analysed.length,
+      failed_chunks: failed,
+      missing_chunk_indexes: missing,
+      total_duration_seconds: totalDurationSeconds,
+      summary: finished.summary ?? {},
+    },
+  );
+}

@@ -1,0 +1,41 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { parseJobPayload, type JobName } from '@earshot/contracts';
+import { healthPlugin, loggerOptions, problemPlugin, type ReadinessCheck } from '@earshot/http';
+import { startWorkers, type JobHandlers, type JobPolicy, type WorkerSet } from '@earshot/queue';
+import type { AnalyzerDeps } from './ports';
+import { PROCESSORS, recordFinalFailure } from './processors';
+
+export interface AnalyzerOptions {
+  deps: AnalyzerDeps;
+  redisUrl: string;
+  queuePrefix: string;
+  /** Jobs this process runs (ANALYZER_STAGES), so each stage scales on its own. */
+  stages: readonly JobName[];
+  policyOverrides?: Partial<Record<JobName, Partial<JobPolicy>>>;
+}
+
+/** Starts one BullMQ worker per selected job. Tests import this. */
+export function startAnalyzer(options: AnalyzerOptions): WorkerSet {
+  const handlers: JobHandlers = {};
+  for (const name of options.stages) {
+    const process = PROCESSORS[name] as (deps: AnalyzerDeps, payload: unknown, context: Parameters<(typeof PROCESSORS)['chunk.vad']>[2]) => Promise<void>;
+    (handlers as Record<string, unknown>)[name] = (payload: unknown, context: Parameters<typeof process>[2]) => process(options.deps, payload, context);
+  }
+  return startWorkers({
+    redisUrl: options.redisUrl,
+    prefix: options.queuePrefix,
+    names: options.stages,
+    handlers,
+    parsePayload: parseJobPayload,
+    ...(options.policyOverrides ? { policyOverrides: options.policyOverrides } : {}),
+    onFinalFailure: (name, payload, error) => recordFinalFailure(options.deps, name, payload, error),
+  });
+}
+
+/** Liveness/readiness endpoint of a worker process (Kubernetes probes). */
+export async function buildHealthApp(checks: Record<string, ReadinessCheck>, logLevel = 'info'): Promise<FastifyInstance> {
+  const app = Fastify({ logger: loggerOptions(logLevel, 'analyzer') ?? false });
+  await app.register(problemPlugin);
+  await app.register(healthPlugin, { service: 'analyzer', checks });
+  return app;
+}

@@ -1,0 +1,132 @@
+import { Readable } from 'node:stream';
+import { createTestDatabase, type TestDatabase } from '@earshot/db';
+import { createRecordingPublisher } from '@earshot/events';
+import { createJobProducer, type WorkerSet } from '@earshot/queue';
+import { makeSpeechChunk, sha256Hex, startTestS3Server, TEST_REDIS_URL, uniquePrefix, type TestS3Server } from '@earshot/testing';
+import { JOB_NAMES, chunkObjectKey } from '@earshot/contracts';
+import { loadConfig } from '../src/config';
+import { createAnalyzerRuntime } from '../src/deps';
+import { startAnalyzer } from '../src/worker';
+
+let db: TestDatabase;
+let s3: TestS3Server;
+let runtime: Awaited<ReturnType<typeof createAnalyzerRuntime>>;
+let workers: WorkerSet;
+let producer: ReturnType<typeof createJobProducer>;
+const publisher = createRecordingPublisher();
+
+beforeAll(async () => {
+  [db, s3] = await Promise.all([createTestDatabase(), startTestS3Server()]);
+  const prefix = uniquePrefix('analyzer');
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: 'analyzer-spec',
+    LOG_LEVEL: 'silent',
+  });
+  runtime = await createAnalyzerRuntime(config);
+  await runtime.deps.storage.ensureBucket();
+  runtime.deps.events = publisher;
+  workers = startAnalyzer({
+    deps: runtime.deps,
+    redisUrl: TEST_REDIS_URL,
+    queuePrefix: prefix,
+    stages: JOB_NAMES,
+    policyOverrides: { 'chunk.vad': { backoffMs: 50 } },
+  });
+  producer = createJobProducer({ redisUrl: TEST_REDIS_URL, prefix });
+}, 60_000);
+
+afterAll(async () => {
+  await workers?.close();
+  await producer?.close();
+  await runtime?.close();
+  await Promise.all([db?.drop(), s3?.close()]);
+});
+
+/** Stores a chunk as the uploader would: object in S3, row marked uploaded. */
+async function storeChunk(sessionId: string, chunkIndex: number, bytes: Buffer) {
+  const key = chunkObjectKey(sessionId, chunkIndex);
+  await runtime.deps.storage.putStream(key, Readable.from([bytes]), 'audio/webm');
+  const claim = await runtime.deps.chunks.claim({
+    sessionId,
+    chunkIndex,
+    startTimeSeconds: chunkIndex * 30,
+    durationSeconds: null,
+    s3Key: key,
+    contentType: 'audio/webm',
+    staleBefore: new Date(0),
+  });
+  if (!claim.claimed) throw new Error('chunk exists');
+  await runtime.deps.chunks.markUploaded(claim.chunk.id, { fileSizeBytes: bytes.length, contentSha256: sha256Hex(bytes) });
+  await producer.enqueue('chunk.vad', { v: 1, sessionId, chunkIndex });
+}
+
+async function waitForChunk(sessionId: string, chunkIndex: number, timeoutMs = 60_000) {
+  const started = Date.now();
+  for (;;) {
+    const chunk = await runtime.deps.chunks.find(sessionId, chunkIndex);
+    if (chunk && (chunk.processingStatus === 'completed' || chunk.processingStatus === 'failed')) return chunk;
+    if (Date.now() - started > timeoutMs) throw new Error(`chunk ${chunkIndex} still ${chunk?.processingStatus}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('analyzer stages (real Postgres, Redis, S3, ffmpeg, Silero VAD, pocketsphinx)', () => {
+  it('runs vad → speakers → transcribe → score on a real chunk and summarises the session', async () => {
+    const session = await runtime.deps.sessions.create({
+      orgId: 'org-1',
+      userId: 'cand-1',
+      testSessionId: 'exam-1',
+      metadata: { watch_phrases: ['chemistry answer'] },
+      s3BaseKeyFor: (id) => `audio/${id}/`,
+    });
+    const { bytes } = await makeSpeechChunk({ text: 'Hey Siri, what is the capital of France?', durationSec: 10, speechStartSec: 2 });
+    await storeChunk(session.id, 0, bytes);
+    const broken = Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), Buffer.alloc(2000, 7)]);
+    await storeChunk(session.id, 1, broken);
+
+    const chunk = await waitForChunk(session.id, 0);
+    expect(chunk.failureReason).toBeNull();
+    expect(chunk.processingStatus).toBe('completed');
+    expect(chunk.durationSeconds).toBeGreaterThan(9.5);
+    expect(chunk.durationSeconds).toBeLessThan(10.5);
+    expect(chunk.endTimeSeconds).toBeCloseTo(chunk.durationSeconds!, 5);
+    // About 2.5 s of speech in 10 s.
+    expect(chunk.voiceActivityRatio).toBeGreaterThan(0.1);
+    expect(chunk.voiceActivityRatio).toBeLessThan(0.6);
+    expect(chunk.speakerCount).toBe(1);
+    expect(chunk.transcription).toEqual(expect.any(String));
+    // Recognition accuracy is measured by `npm run eval`; here: every stage ran and its result landed.
+    expect(chunk.suspiciousActivityScore).toBeGreaterThanOrEqual(0);
+    expect(chunk.suspiciousActivityScore).toBeLessThanOrEqual(1);
+    expect(Object.keys(chunk.analysisResults).sort()).toEqual(['score', 'speakers', 'transcribe', 'vad']);
+    expect(chunk.analysisResults.vad).toMatchObject({ engine: 'silero-v5', speechSegments: expect.any(Array) });
+    expect(chunk.analysisResults.transcribe).toMatchObject({ transcript: { engine: 'pocketsphinx' }, phrases: expect.any(Array) });
+    expect(chunk.analysisResults.score).toMatchObject({ flags: expect.any(Array) });
+
+    const failed = await waitForChunk(session.id, 1);
+    expect(failed.processingStatus).toBe('failed');
+    expect(failed.failureReason).toMatch(/chunk.vad: audio could not be decoded/);
+
+    const processed = publisher.events.filter((event) => event.event === 'chunk_processed');
+    expect(processed.map((event) => (event.payload as { chunk_index: number }).chunk_index).sort()).toEqual([0, 1]);
+
+    await runtime.deps.sessions.markProcessing(session.id, 3);
+    await producer.enqueue('session.summary', { v: 1, sessionId: session.id });
+    const started = Date.now();
+    let done = await runtime.deps.sessions.findById(session.id);
+    while (done?.status !== 'completed' && Date.now() - started < 20_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      done = await runtime.deps.sessions.findById(session.id);
+    }
+    expect(done?.status).toBe('completed');
+    expect(done?.missingChunkIndexes).toEqual([2]);
+    expect(done?.totalDurationSeconds).toBeCloseTo(chunk.durationSeconds!, 5);
+    expect(done?.summary).toMatchObject({ analysedChunks: 1, failedChunks: 1, flagged: expect.any(Boolean), priorityScore: expect.any(Number) });
+    const completed = publisher.events.find((event) => event.event === 'session_completed');
+    expect(completed?.payload).toMatchObject({ session_id: session.id, missing_chunk_indexes: [2], processed_chunks: 1, failed_chunks: 1 });
+  }, 90_000);
+});
