@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `npm test`: every check CI runs — install if needed, make sure Postgres/Redis/ffmpeg/... are there,
+# then lint, typecheck, compose validation and all jest tiers (unit, integration, end-to-end) in one run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false}
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== installing npm dependencies"
+  npm ci --no-fund --no-audit
+fi
+
+echo "== checking local services and tools"
+bash infra/local/ensure-services.sh
+
+echo "== lint"
+npx nx run-many -t lint --outputStyle=stream
+echo "== typecheck"
+npx nx run-many -t typecheck --outputStyle=stream
+echo "== docker-compose.yml (offline schema check)"
+npx dclint docker-compose.yml
+
+echo "== tests"
+npx jest --maxWorkers=2 "$@"
