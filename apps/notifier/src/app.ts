@@ -1,0 +1,47 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { TokenVerifier } from '@earshot/auth';
+import { healthPlugin, problemPlugin } from '@earshot/http';
+import { attachSocketServer, type NotifierServer } from './socket-server';
+import type { AuthorizeSubscription } from './subscribe-to-session';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    io: NotifierServer;
+  }
+}
+
+export interface NotifierDeps {
+  verifyToken: TokenVerifier;
+  authorizeSubscription: AuthorizeSubscription;
+  /** Adapter clients (pub, sub); owned by the caller, which quits them after app.close(). */
+  redis: { pub: Redis; sub: Redis };
+  /** Pub/sub key shared with publishers; tests use their own. Default 'socket.io'. */
+  adapterKey?: string;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Fastify gives /health and /ready; socket.io shares its HTTP server at /socket.io/. */
+export async function buildApp(deps: NotifierDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? false });
+
+  await app.register(problemPlugin);
+  await app.register(healthPlugin, { service: 'notifier', checks: { redis: () => deps.redis.pub.ping() } });
+
+  const io = attachSocketServer(app.server, {
+    verifyToken: deps.verifyToken,
+    authorizeSubscription: deps.authorizeSubscription,
+    redis: deps.redis,
+    adapterKey: deps.adapterKey,
+    log: app.log,
+  });
+  app.decorate('io', io);
+  // Disconnect clients first (they reconnect to another instance), then stop the adapter's subscriptions.
+  app.addHook('preClose', async () => {
+    io.local.disconnectSockets(true);
+    io.engine.close();
+    await io.of('/').adapter.close();
+  });
+
+  return app;
+}

@@ -1,0 +1,13 @@
+import { ConfigError } from '@earshot/config';
+import { loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({ host: '127.0.0.1', port: 3103, uploaderUrl: 'http://127.0.0.1:3101', subscribeCheckTimeoutMs: 3_000 });
+  });
+
+  it('coerces values and rejects bad ones', () => {
+    expect(loadConfig({ PORT: '4000', UPLOADER_URL: 'http://uploader:3101/' })).toMatchObject({ port: 4000, uploaderUrl: 'http://uploader:3101' });
+    expect(() => loadConfig({ PORT: '-1', UPLOADER_URL: 'uploader' })).toThrow(ConfigError);
+  });
+});
