@@ -16,6 +16,10 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** ffmpeg binary. Default `ffmpeg` on PATH. */
   ffmpegPath?: string;
+  /** Start decoding at this time (input seek). */
+  startSec?: number;
+  /** Decode at most this much audio. */
+  maxDurationSec?: number;
 }
 
 export interface StreamPcmOptions extends DecodeOptions {
@@ -38,8 +42,10 @@ function spawnFfmpeg(input: AudioInput, opts: DecodeOptions): FfmpegProcess {
     '-hide_banner',
     '-loglevel',
     'error',
+    ...(opts.startSec ? ['-ss', String(opts.startSec)] : []),
     '-i',
     fromStream ? 'pipe:0' : input,
+    ...(opts.maxDurationSec ? ['-t', String(opts.maxDurationSec)] : []),
     '-vn',
     '-ac',
     '1',

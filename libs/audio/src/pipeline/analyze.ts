@@ -229,6 +229,10 @@ export interface AnalyzeFileOptions extends AnalyzeOptions {
   onProgress?: (progress: FileProgress) => void;
   /** Total duration when already known (skips the probe). */
   durationSec?: number;
+  /** Analyse only from here (seconds); times in the result stay file times. Lets several processes split a file. */
+  startSec?: number;
+  /** Analyse only up to here (seconds). */
+  endSec?: number;
 }
 
 /**
@@ -241,23 +245,33 @@ export async function analyzeFile(
   opts: AnalyzeFileOptions = {},
 ): Promise<AnalysisResult & { session: SessionStageResult }> {
   const chunkSec = opts.chunkSec ?? 30;
-  const totalSec =
+  const fileSec =
     opts.durationSec ?? (await probeDurationSec(input, { ...(opts.signal ? { signal: opts.signal } : {}) }));
+  const fromSec = opts.startSec ?? 0;
+  const toSec = Math.min(fileSec, opts.endSec ?? fileSec);
+  const totalSec = Math.max(0, toSec - fromSec);
   const phrases = buildPhraseList(opts.watchPhrases);
   const chunks: Array<ChunkStagesResult & { chunkIndex: number; chunkStartSec: number }> = [];
   let chunkIndex = 0;
   let vadEngine: VadEngineName = engines.vad.engine;
-  for await (const pcm of streamPcm(input, {
+  const blocks = streamPcm(input, {
     blockSamples: Math.round(chunkSec * ANALYSIS_SAMPLE_RATE),
+    ...(fromSec > 0 ? { startSec: fromSec } : {}),
+    ...(opts.endSec !== undefined ? { maxDurationSec: totalSec } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
-  })) {
-    const chunkStartSec = chunkIndex * chunkSec;
+  });
+  for await (const pcm of blocks) {
+    const chunkStartSec = fromSec + chunkIndex * chunkSec;
     const r = await runChunkStages(pcm, engines, phrases, opts);
     vadEngine = r.vadEngine;
     // Keep what the merge needs; drop the PCM.
     chunks.push({ ...r, chunkIndex, chunkStartSec });
     chunkIndex++;
-    opts.onProgress?.({ processedSec: Math.min(totalSec, chunkStartSec + r.durationSec), totalSec, chunkIndex });
+    opts.onProgress?.({
+      processedSec: Math.min(totalSec, chunkStartSec - fromSec + r.durationSec),
+      totalSec,
+      chunkIndex,
+    });
   }
   const session = runSessionSummaryStage(
     chunks.map((c) => ({

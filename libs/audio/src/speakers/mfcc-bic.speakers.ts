@@ -15,8 +15,9 @@ export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
   sampleRate: 16_000,
   pieceSec: 2,
   minSpeakerSec: 1.5,
-  penaltyWeight: 2,
+  penaltyWeight: 1.8,
   energyRangeDb: 30,
+  mfccCoefficients: 16,
 };
 
 /** Pieces with fewer frames than this give no stable covariance: they are labelled after clustering. */
@@ -43,7 +44,7 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
     const end = Math.min(pcm.length, Math.ceil(segment.endSec * opts.sampleRate));
     return {
       offsetSec: start / opts.sampleRate,
-      mfcc: computeMfcc(pcm.subarray(start, end), { sampleRate: opts.sampleRate }),
+      mfcc: computeMfcc(pcm.subarray(start, end), { sampleRate: opts.sampleRate, coefficients: opts.mfccCoefficients }),
     };
   });
   const energies = perSegment.flatMap(({ mfcc }) => Array.from(mfcc.energyDb)).sort((a, b) => a - b);

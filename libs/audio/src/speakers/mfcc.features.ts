@@ -38,10 +38,35 @@ interface MfccPlan {
   window: Float64Array;
   filters: Array<{ start: number; weights: Float64Array }>;
   dct: Float64Array;
+}
+
+/** Tables of a real 512-point FFT done as a 256-point complex FFT plus a split step. */
+interface FftTables {
   cosTable: Float64Array;
   sinTable: Float64Array;
   bitReverse: Uint16Array;
+  splitCos: Float64Array;
+  splitSin: Float64Array;
 }
+
+const HALF = FFT_SIZE / 2;
+
+function makeFftTables(): FftTables {
+  const bits = Math.log2(HALF);
+  return {
+    cosTable: new Float64Array(HALF / 2).map((_, i) => Math.cos((-2 * Math.PI * i) / HALF)),
+    sinTable: new Float64Array(HALF / 2).map((_, i) => Math.sin((-2 * Math.PI * i) / HALF)),
+    bitReverse: new Uint16Array(HALF).map((_, i) => {
+      let reversed = 0;
+      for (let b = 0; b < bits; b++) reversed |= ((i >> b) & 1) << (bits - 1 - b);
+      return reversed;
+    }),
+    splitCos: new Float64Array(HALF + 1).map((_, k) => Math.cos((-2 * Math.PI * k) / FFT_SIZE)),
+    splitSin: new Float64Array(HALF + 1).map((_, k) => Math.sin((-2 * Math.PI * k) / FFT_SIZE)),
+  };
+}
+
+const FFT_TABLES = makeFftTables();
 
 const planCache = new Map<string, MfccPlan>();
 
@@ -79,45 +104,81 @@ function makePlan(
     for (let m = 0; m < melFilters; m++)
       dct[c * melFilters + m] = Math.cos((Math.PI * (c + 1) * (m + 0.5)) / melFilters);
   }
-  const cosTable = new Float64Array(FFT_SIZE / 2).map((_, i) => Math.cos((-2 * Math.PI * i) / FFT_SIZE));
-  const sinTable = new Float64Array(FFT_SIZE / 2).map((_, i) => Math.sin((-2 * Math.PI * i) / FFT_SIZE));
-  const bits = Math.log2(FFT_SIZE);
-  const bitReverse = new Uint16Array(FFT_SIZE).map((_, i) => {
-    let reversed = 0;
-    for (let b = 0; b < bits; b++) reversed |= ((i >> b) & 1) << (bits - 1 - b);
-    return reversed;
-  });
-  const plan = { window, filters, dct, cosTable, sinTable, bitReverse };
+  const plan = { window, filters, dct };
   planCache.set(key, plan);
   return plan;
 }
 
-/** In-place iterative radix-2 FFT on FFT_SIZE points. */
-function fft(re: Float64Array, im: Float64Array, plan: MfccPlan): void {
-  for (let i = 0; i < FFT_SIZE; i++) {
-    const j = plan.bitReverse[i]!;
+/** In-place iterative radix-2 complex FFT on HALF points (no allocation: it runs for every 10 ms frame). */
+function complexFft(re: Float64Array, im: Float64Array): void {
+  const { bitReverse, cosTable, sinTable } = FFT_TABLES;
+  for (let i = 0; i < HALF; i++) {
+    const j = bitReverse[i]!;
     if (j > i) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
+      const tr = re[i]!;
+      re[i] = re[j]!;
+      re[j] = tr;
+      const ti = im[i]!;
+      im[i] = im[j]!;
+      im[j] = ti;
     }
   }
-  for (let size = 2; size <= FFT_SIZE; size *= 2) {
+  for (let size = 2; size <= HALF; size *= 2) {
     const half = size / 2;
-    const step = FFT_SIZE / size;
-    for (let start = 0; start < FFT_SIZE; start += size) {
+    const step = HALF / size;
+    for (let start = 0; start < HALF; start += size) {
       for (let k = 0; k < half; k++) {
-        const wr = plan.cosTable[k * step]!;
-        const wi = plan.sinTable[k * step]!;
+        const wr = cosTable[k * step]!;
+        const wi = sinTable[k * step]!;
         const a = start + k;
         const b = a + half;
-        const tr = wr * re[b]! - wi * im[b]!;
-        const ti = wr * im[b]! + wi * re[b]!;
-        re[b] = re[a]! - tr;
-        im[b] = im[a]! - ti;
-        re[a] = re[a]! + tr;
-        im[a] = im[a]! + ti;
+        const rb = re[b]!;
+        const ib = im[b]!;
+        const tr = wr * rb - wi * ib;
+        const ti = wr * ib + wi * rb;
+        const ra = re[a]!;
+        const ia = im[a]!;
+        re[b] = ra - tr;
+        im[b] = ia - ti;
+        re[a] = ra + tr;
+        im[a] = ia + ti;
       }
     }
+  }
+}
+
+/**
+ * Power spectrum (bins 0..256) of 512 real samples: packs even/odd samples into one 256-point complex FFT and
+ * splits the result, half the work of a 512-point complex FFT.
+ */
+export function powerSpectrum512(
+  samples: Float64Array,
+  power: Float64Array,
+  scratchRe = new Float64Array(HALF),
+  scratchIm = new Float64Array(HALF),
+): void {
+  for (let n = 0; n < HALF; n++) {
+    scratchRe[n] = samples[2 * n]!;
+    scratchIm[n] = samples[2 * n + 1]!;
+  }
+  complexFft(scratchRe, scratchIm);
+  const { splitCos, splitSin } = FFT_TABLES;
+  for (let k = 0; k <= HALF; k++) {
+    const k1 = k % HALF;
+    const k2 = (HALF - k) % HALF;
+    const zr = scratchRe[k1]!;
+    const zi = scratchIm[k1]!;
+    const cr = scratchRe[k2]!;
+    const ci = -scratchIm[k2]!;
+    const evenRe = 0.5 * (zr + cr);
+    const evenIm = 0.5 * (zi + ci);
+    const oddRe = 0.5 * (zi - ci);
+    const oddIm = -0.5 * (zr - cr);
+    const wr = splitCos[k]!;
+    const wi = splitSin[k]!;
+    const xr = evenRe + wr * oddRe - wi * oddIm;
+    const xi = evenIm + wr * oddIm + wi * oddRe;
+    power[k] = xr * xr + xi * xi;
   }
 }
 
@@ -139,29 +200,29 @@ export function computeMfcc(pcm: Float32Array, options: MfccOptions = {}): MfccF
   const frameCount = pcm.length >= windowSamples ? 1 + Math.floor((pcm.length - windowSamples) / hopSamples) : 0;
   const features = new Float64Array(frameCount * coefficients);
   const energyDb = new Float64Array(frameCount);
-  const re = new Float64Array(FFT_SIZE);
-  const im = new Float64Array(FFT_SIZE);
+  const frame = new Float64Array(FFT_SIZE);
+  const power = new Float64Array(HALF + 1);
+  const scratchRe = new Float64Array(HALF);
+  const scratchIm = new Float64Array(HALF);
   const logMel = new Float64Array(melFilters);
   for (let f = 0; f < frameCount; f++) {
     const offset = f * hopSamples;
-    re.fill(0);
-    im.fill(0);
+    frame.fill(0);
     let energy = 0;
     let previous = offset > 0 ? pcm[offset - 1]! : 0;
     for (let i = 0; i < windowSamples; i++) {
       const sample = pcm[offset + i]!;
       energy += sample * sample;
-      re[i] = (sample - 0.97 * previous) * plan.window[i]!; // pre-emphasis
+      frame[i] = (sample - 0.97 * previous) * plan.window[i]!; // pre-emphasis
       previous = sample;
     }
     energyDb[f] = 10 * Math.log10(energy / windowSamples + 1e-12);
-    fft(re, im, plan);
+    powerSpectrum512(frame, power, scratchRe, scratchIm);
     for (let m = 0; m < melFilters; m++) {
       const { start, weights } = plan.filters[m]!;
       let sum = 0;
       for (let k = 0; k < weights.length; k++) {
-        const bin = start + k;
-        sum += weights[k]! * (re[bin]! * re[bin]! + im[bin]! * im[bin]!);
+        sum += weights[k]! * power[start + k]!;
       }
       logMel[m] = Math.log(sum + 1e-10);
     }

@@ -1,3 +1,4 @@
+import { DEFAULT_SPEAKER_OPTIONS } from './mfcc-bic.speakers';
 import { deltaBic, mergeStats } from './gaussian-stats';
 import type { VoiceProfile } from './speakers.types';
 
@@ -25,7 +26,7 @@ export interface SessionVoicesOptions {
   candidate?: VoiceProfile;
   /** Speech a voice needs to be taken as the candidate's. Default 5 s. */
   steadySec?: number;
-  /** BIC penalty weight, as in the speaker stage. Default 2. */
+  /** BIC penalty weight, as in the speaker stage. Default 1.8. */
   penaltyWeight?: number;
   /** Voices with less speech than this are not judged (too little to compare). Default 1.5 s. */
   minVoiceSec?: number;
@@ -43,7 +44,7 @@ export interface SessionVoices {
  */
 export function findOtherVoices(chunks: readonly ChunkVoices[], options: SessionVoicesOptions = {}): SessionVoices {
   const steadySec = options.steadySec ?? 5;
-  const penaltyWeight = options.penaltyWeight ?? 2;
+  const penaltyWeight = options.penaltyWeight ?? DEFAULT_SPEAKER_OPTIONS.penaltyWeight;
   const minVoiceSec = options.minVoiceSec ?? 1.5;
   let candidate = options.candidate;
   const otherVoices: OtherVoice[] = [];

@@ -36,10 +36,12 @@ export interface SpeakerOptions {
   pieceSec?: number;
   /** A cluster with less speech than this is folded into its nearest neighbour. Default 1.5 s. */
   minSpeakerSec?: number;
-  /** BIC penalty weight λ: higher merges more. Default 2 (measured: docs/analysis.md). */
+  /** BIC penalty weight λ: higher merges more. Default 1.8 (measured: docs/analysis.md). */
   penaltyWeight?: number;
   /** Frames quieter than the loud speech by more than this are ignored (noise between syllables). Default 30 dB. */
   energyRangeDb?: number;
+  /** MFCCs per frame (c1 onwards). Default 16. */
+  mfccCoefficients?: number;
 }
 
 export interface SpeakerEngine {

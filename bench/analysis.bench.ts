@@ -1,0 +1,287 @@
+/**
+ * `npm run bench:analysis`: milliseconds per 30 s chunk for each analysis stage on one core (pinned with taskset),
+ * and wall time and peak RSS for one hour of audio (without transcription) in one process and split over two.
+ * Writes bench/results/analysis.json and .md. Options: --data DIR (evaldata), --skip-hour, --runs N.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import ffmpeg from 'fluent-ffmpeg';
+import {
+  analyzeFile,
+  analyzeSpeakersMfccBic,
+  buildPhraseList,
+  createAnalysisEngines,
+  createPocketsphinxTranscriber,
+  createSileroVad,
+  decodeToPcm,
+  scoreChunk,
+  spotPhrasesInAudio,
+  summarizeLevels,
+} from '@earshot/audio';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const SCRIPT = path.join(__dirname, 'analysis.bench.ts');
+const TSX = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
+
+const { values } = parseArgs({
+  options: {
+    part: { type: 'string' },
+    data: { type: 'string' },
+    'skip-hour': { type: 'boolean' },
+    runs: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    file: { type: 'string' },
+  },
+});
+const dataDir = path.resolve(values.data ?? process.env.EARSHOT_EVALDATA ?? path.join(REPO_ROOT, '../shared/evaldata'));
+const workDir = path.join(tmpdir(), 'earshot-bench');
+mkdirSync(workDir, { recursive: true });
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function timeMs(runs: number, work: () => Promise<unknown>): Promise<number> {
+  await work(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await work();
+    times.push(performance.now() - started);
+  }
+  return Math.round(median(times) * 10) / 10;
+}
+
+/** A realistic 30 s chunk: two people talking (pyannote sample), as webm/opus like the browser uploads. */
+function chunkFiles(): { webm: string; wav: string } {
+  const source = path.join(dataDir, 'clips/pyannote_sample_2spk.wav');
+  if (!existsSync(source)) throw new Error(`no evaldata at ${dataDir} (use --data)`);
+  const webm = path.join(workDir, 'chunk-30s.webm');
+  if (!existsSync(webm))
+    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', source, '-c:a', 'libopus', '-b:a', '32k', webm]);
+  return { webm, wav: source };
+}
+
+function decodeWithFluentFfmpeg(file: string): Promise<Float32Array> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const stream = ffmpeg(file)
+      .noVideo()
+      .audioChannels(1)
+      .audioFrequency(16000)
+      .format('f32le')
+      .on('error', reject)
+      .pipe();
+    stream.on('data', (part: Buffer) => parts.push(part));
+    stream.on('end', () => {
+      const bytes = Buffer.concat(parts);
+      resolve(new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 4)));
+    });
+  });
+}
+
+async function benchStages(runs: number): Promise<Record<string, number>> {
+  const { webm, wav } = chunkFiles();
+  const pcm = await decodeToPcm(webm);
+  const vad4 = await createSileroVad({ lanes: 4 });
+  const vad1 = await createSileroVad({ lanes: 1 });
+  const { segments } = await vad4.detect(pcm);
+  const levels = summarizeLevels(pcm, segments);
+  const speakers = analyzeSpeakersMfccBic(pcm, segments);
+  const phrases = buildPhraseList();
+  const pocketsphinx = createPocketsphinxTranscriber();
+  const result: Record<string, number> = {
+    decodeWebmOpusMs: await timeMs(runs, () => decodeToPcm(webm)),
+    decodeWebmOpusFluentFfmpegMs: await timeMs(runs, () => decodeWithFluentFfmpeg(webm)),
+    decodeWavMs: await timeMs(runs, () => decodeToPcm(wav)),
+    vadSileroLanes4Ms: await timeMs(runs, () => vad4.detect(pcm)),
+    vadSileroLanes1Ms: await timeMs(runs, () => vad1.detect(pcm)),
+    levelsMs: await timeMs(runs, async () => summarizeLevels(pcm, segments)),
+    speakersMfccBicMs: await timeMs(runs, async () => analyzeSpeakersMfccBic(pcm, segments)),
+    scoreMs: await timeMs(runs, async () =>
+      scoreChunk({ durationSec: 30, speechSegments: segments, levels, speakers }),
+    ),
+    keywordSpottingMs: await timeMs(Math.min(runs, 3), () => spotPhrasesInAudio(pcm, segments, phrases)),
+    transcribePocketsphinxMs: await timeMs(1, () => pocketsphinx.transcribe(pcm, segments)),
+  };
+  await vad4.close();
+  await vad1.close();
+  result.coreStagesTotalMs =
+    Math.round(
+      (result.decodeWebmOpusMs! +
+        result.vadSileroLanes4Ms! +
+        result.speakersMfccBicMs! +
+        result.levelsMs! +
+        result.scoreMs!) *
+        10,
+    ) / 10;
+  return result;
+}
+
+/** One hour of webm/opus made by looping the evaluation clips (speech, silence, noise, several speakers). */
+function hourFile(): string {
+  const file = path.join(workDir, 'hour.webm');
+  if (existsSync(file)) return file;
+  const clips = [
+    'jfk_inaugural',
+    'pyannote_sample_2spk',
+    'ami_dev00_2spk',
+    'koala_noise_only',
+    'ami_tst01_sparse',
+    'librispeech_quilter',
+    'falcon_3spk',
+    'ami_trn02_nearly_silent',
+  ];
+  const list = path.join(workDir, 'hour-list.txt');
+  writeFileSync(list, clips.map((c) => `file '${path.join(dataDir, 'clips', `${c}.wav`)}'`).join('\n'));
+  execFileSync('ffmpeg', [
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    '-stream_loop',
+    '-1',
+    '-f',
+    'concat',
+    '-safe',
+    '0',
+    '-i',
+    list,
+    '-t',
+    '3600',
+    '-ac',
+    '1',
+    '-c:a',
+    'libopus',
+    '-b:a',
+    '32k',
+    file,
+  ]);
+  return file;
+}
+
+/** Child part: analyse a time range of a file and print wall time and peak RSS. */
+async function analyzeRange(file: string, fromSec: number, toSec: number): Promise<void> {
+  const started = performance.now();
+  const engines = await createAnalysisEngines({ transcriber: false });
+  const result = await analyzeFile(file, engines, {
+    spotInAudio: false,
+    durationSec: 3600,
+    startSec: fromSec,
+    endSec: toSec,
+  });
+  await engines.close();
+  process.stdout.write(
+    `${JSON.stringify({ wallMs: Math.round(performance.now() - started), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), chunks: result.chunks, speechRatio: result.voiceActivityRatio })}\n`,
+  );
+}
+
+function runChild(
+  args: string[],
+  pinCpu?: number,
+): Promise<{ wallMs: number; maxRssMb: number; chunks: number; speechRatio: number }> {
+  return new Promise((resolve, reject) => {
+    const command = pinCpu === undefined ? TSX : 'taskset';
+    const fullArgs = pinCpu === undefined ? [SCRIPT, ...args] : ['-c', String(pinCpu), TSX, SCRIPT, ...args];
+    const child = spawn(command, fullArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`bench child exited ${code}`));
+      resolve(
+        JSON.parse(stdout.trim().split('\n').pop()!) as {
+          wallMs: number;
+          maxRssMb: number;
+          chunks: number;
+          speechRatio: number;
+        },
+      );
+    });
+  });
+}
+
+async function benchHour(): Promise<Record<string, unknown>> {
+  const file = hourFile();
+  const hasTaskset = existsSync('/usr/bin/taskset');
+  const single = await runChild(['--part', 'range', '--file', file, '--from', '0', '--to', '3600']);
+  const started = performance.now();
+  const halves = await Promise.all([
+    runChild(['--part', 'range', '--file', file, '--from', '0', '--to', '1800'], hasTaskset ? 0 : undefined),
+    runChild(['--part', 'range', '--file', file, '--from', '1800', '--to', '3600'], hasTaskset ? 1 : undefined),
+  ]);
+  const twoProcessWallMs = Math.round(performance.now() - started);
+  return {
+    audioSec: 3600,
+    oneProcess: single,
+    twoProcesses: {
+      wallMs: twoProcessWallMs,
+      maxRssMbEach: halves.map((h) => h.maxRssMb),
+      chunks: halves.map((h) => h.chunks),
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  if (values.part === 'range') return analyzeRange(values.file!, Number(values.from), Number(values.to));
+  const runs = Number(values.runs ?? 7);
+  if (values.part === 'stages') {
+    process.stdout.write(`${JSON.stringify(await benchStages(runs))}\n`);
+    return;
+  }
+  // Stages on one core: re-run this script pinned to CPU 0 (ffmpeg children inherit the pinning).
+  const hasTaskset = existsSync('/usr/bin/taskset');
+  const stagesOutput = execFileSync(
+    hasTaskset ? 'taskset' : TSX,
+    [...(hasTaskset ? ['-c', '0', TSX] : []), SCRIPT, '--part', 'stages', '--runs', String(runs), '--data', dataDir],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const stages = JSON.parse(stagesOutput.trim().split('\n').pop()!) as Record<string, number>;
+  const hour = values['skip-hour'] ? undefined : await benchHour();
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    pinnedToOneCore: hasTaskset,
+  };
+  const out = path.join(REPO_ROOT, 'bench/results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    path.join(out, 'analysis.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), machine, stagesPer30sChunkMs: stages, hour }, null, 2)}\n`,
+  );
+  const rows = Object.entries(stages).map(([name, ms]) => `| ${name} | ${ms} |`);
+  const hourRows = hour
+    ? [
+        '',
+        '| one hour of webm/opus, no transcription | wall | peak RSS |',
+        '| --- | --- | --- |',
+        `| one process | ${((hour.oneProcess as { wallMs: number }).wallMs / 1000).toFixed(1)} s | ${(hour.oneProcess as { maxRssMb: number }).maxRssMb} MB |`,
+        `| two processes (one per core, each half) | ${((hour.twoProcesses as { wallMs: number }).wallMs / 1000).toFixed(1)} s | ${(hour.twoProcesses as { maxRssMbEach: number[] }).maxRssMbEach.join(' + ')} MB |`,
+      ]
+    : [];
+  const md = [
+    `Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; stages pinned to one core: ${machine.pinnedToOneCore}`,
+    '',
+    '| stage (30 s chunk) | ms |',
+    '| --- | --- |',
+    ...rows,
+    ...hourRows,
+    '',
+  ].join('\n');
+  writeFileSync(path.join(out, 'analysis.md'), md);
+  process.stdout.write(md);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
