@@ -27,12 +27,33 @@ describe('ffmpeg decoder (real ffmpeg)', () => {
     expect(peak).toBeLessThanOrEqual(1);
   });
 
-  it('decodes webm/opus from a path and from a stream to the same samples', async () => {
-    const fromPath = await decodeToPcm(webm);
+  it('decodes webm/opus from a path and from a stream to the same samples (ffmpeg)', async () => {
+    const fromPath = await decodeToPcm(webm, { inProcessOpus: false });
     const fromStream = await decodeToPcm(createReadStream(webm));
     expect(Math.abs(fromPath.length - expectedSamples(wav))).toBeLessThan(16000 * 0.05);
     expect(fromStream.length).toBe(fromPath.length);
     expect(fromStream[8000]).toBeCloseTo(fromPath[8000]!, 6);
+  });
+
+  it('decodes webm/opus in-process to what ffmpeg decodes (same timing, same waveform)', async () => {
+    const viaFfmpeg = await decodeToPcm(webm, { inProcessOpus: false });
+    const inProcess = await decodeToPcm(webm);
+    expect(Math.abs(inProcess.length - viaFfmpeg.length)).toBeLessThan(16000 * 0.02);
+    let dot = 0;
+    let a2 = 0;
+    let b2 = 0;
+    for (let i = 0; i < viaFfmpeg.length; i++) {
+      dot += inProcess[i]! * viaFfmpeg[i]!;
+      a2 += inProcess[i]! ** 2;
+      b2 += viaFfmpeg[i]! ** 2;
+    }
+    expect(dot / Math.sqrt(a2 * b2)).toBeGreaterThan(0.99);
+  });
+
+  it('falls back to ffmpeg for webm it cannot decode in-process (Vorbis)', async () => {
+    const vorbis = encode(wav, fx.file('vorbis.webm'), ['-c:a', 'libvorbis']);
+    const pcm = await decodeToPcm(vorbis);
+    expect(Math.abs(pcm.length - expectedSamples(wav))).toBeLessThan(16000 * 0.05);
   });
 
   it('resamples when asked for another rate', async () => {

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { open } from 'node:fs/promises';
 import { AudioDecodeError } from './audio-decode.error';
+import { decodeWebmOpus, isWebm, OPUS_NATIVE_RATES } from './webm-opus.decoder';
 
 /** The sample rate every analysis stage expects unless told otherwise. */
 export const ANALYSIS_SAMPLE_RATE = 16_000;
@@ -20,6 +22,46 @@ export interface DecodeOptions {
   startSec?: number;
   /** Decode at most this much audio. */
   maxDurationSec?: number;
+}
+
+export interface DecodeToPcmOptions extends DecodeOptions {
+  /**
+   * Decode webm/opus files in-process (libopus in WebAssembly) instead of spawning ffmpeg, which saves the process
+   * start on every chunk. Anything else, or anything it cannot read, still goes to ffmpeg. Default true.
+   */
+  inProcessOpus?: boolean;
+  /** Larger files always go to ffmpeg (whole-file decode holds them in memory). Default 32 MB. */
+  inProcessMaxBytes?: number;
+}
+
+const DEFAULT_IN_PROCESS_MAX_BYTES = 32 * 1024 * 1024;
+
+/** Reads a small webm file and decodes it in-process; undefined means "use ffmpeg". */
+async function tryDecodeInProcess(file: string, opts: DecodeToPcmOptions): Promise<Float32Array | undefined> {
+  const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
+  if (opts.inProcessOpus === false || opts.startSec || opts.maxDurationSec || !OPUS_NATIVE_RATES.has(sampleRate))
+    return undefined;
+  let bytes: Buffer;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > (opts.inProcessMaxBytes ?? DEFAULT_IN_PROCESS_MAX_BYTES)) return undefined;
+      const magic = Buffer.alloc(4);
+      await handle.read(magic, 0, 4, 0);
+      if (!isWebm(magic)) return undefined;
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined; // let ffmpeg report the problem
+  }
+  try {
+    return await decodeWebmOpus(bytes, sampleRate);
+  } catch {
+    return undefined; // not Opus, laced, damaged: ffmpeg decides
+  }
 }
 
 export interface StreamPcmOptions extends DecodeOptions {
@@ -141,7 +183,13 @@ function toFloat32(buffer: Buffer): Float32Array {
 }
 
 /** Decodes any audio or video container to mono float PCM (16 kHz by default). Throws AudioDecodeError. */
-export async function decodeToPcm(input: AudioInput, opts: DecodeOptions = {}): Promise<Float32Array> {
+export async function decodeToPcm(input: AudioInput, opts: DecodeToPcmOptions = {}): Promise<Float32Array> {
+  if (opts.signal?.aborted) throw new AudioDecodeError('ABORTED', 'decode aborted before start');
+  if (typeof input === 'string') {
+    const pcm = await tryDecodeInProcess(input, opts);
+    if (opts.signal?.aborted) throw new AudioDecodeError('ABORTED', 'decode aborted');
+    if (pcm) return pcm;
+  }
   const running = startDecode(input, opts);
   const parts: Buffer[] = [];
   let sizeBytes = 0;
