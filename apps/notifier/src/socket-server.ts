@@ -56,6 +56,7 @@ export function attachSocketServer(httpServer: HttpServer, deps: SocketServerDep
     deps.verifyToken(token).then(
       (principal) => {
         socket.data = { principal, token };
+        disconnectAtExpiry(socket, token);
         next();
       },
       () => next(unauthenticated()),
@@ -92,6 +93,33 @@ export function attachSocketServer(httpServer: HttpServer, deps: SocketServerDep
   });
 
   return io;
+}
+
+/** Longest delay setTimeout takes (about 24.8 days); later expiries need no timer in practice. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * An expired token must not keep a stream of exam events open: the server disconnects the socket at the
+ * token's `exp`, and the client reconnects with a fresh token. The token was verified just before, so its
+ * payload is read without a second verification.
+ */
+function disconnectAtExpiry(socket: NotifierSocket, token: string): void {
+  const expSec = expiryOf(token);
+  if (expSec === undefined) return;
+  const delayMs = expSec * 1000 - Date.now();
+  if (delayMs > MAX_TIMER_MS) return;
+  const timer = setTimeout(() => socket.disconnect(true), Math.max(0, delayMs));
+  timer.unref();
+  socket.once('disconnect', () => clearTimeout(timer));
+}
+
+function expiryOf(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const errorSummary = (error: unknown): { message: string } => ({ message: error instanceof Error ? error.message : String(error) });
