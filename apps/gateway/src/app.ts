@@ -25,6 +25,9 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { upstreams, rateLimit, staticDir } = deps.config;
   const app = Fastify({
     logger: deps.logger ?? false,
+    // One access line per request (below) instead of Fastify's two: at hundreds of uploads a second,
+    // logging was a third of the gateway's CPU.
+    disableRequestLogging: true,
     // Keep a caller's correlation id when it is a plain token; it is forwarded to the upstreams.
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -33,6 +36,12 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   });
 
   // Infrastructure
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, durationMs: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
   await app.register(problemPlugin);
   await app.register(authPlugin, { verifyToken: deps.verifyToken });
   await app.register(healthPlugin, {
