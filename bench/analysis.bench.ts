@@ -4,7 +4,7 @@
  * Writes bench/results/analysis.json and .md. Options: --data DIR (evaldata), --skip-hour, --runs N.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -139,6 +139,7 @@ function hourFile(): string {
   ];
   const list = path.join(workDir, 'hour-list.txt');
   writeFileSync(list, clips.map((c) => `file '${path.join(dataDir, 'clips', `${c}.wav`)}'`).join('\n'));
+  const partial = `${file}.part.webm`;
   execFileSync('ffmpeg', [
     '-nostdin',
     '-v',
@@ -160,8 +161,9 @@ function hourFile(): string {
     'libopus',
     '-b:a',
     '32k',
-    file,
+    partial,
   ]);
+  renameSync(partial, file); // an interrupted run never leaves a short "hour" behind
   return file;
 }
 

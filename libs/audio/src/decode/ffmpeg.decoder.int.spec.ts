@@ -69,6 +69,12 @@ describe('ffmpeg decoder (real ffmpeg)', () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(whole.length);
   });
 
+  it('streams only the requested time range', async () => {
+    let samples = 0;
+    for await (const block of streamPcm(wav, { startSec: 0.5, maxDurationSec: 1 })) samples += block.length;
+    expect(samples).toBe(16000);
+  });
+
   it('stops ffmpeg when the consumer breaks out early', async () => {
     let blocks = 0;
     for await (const _block of streamPcm(wav, { blockSamples: 1600 })) {

@@ -9,6 +9,7 @@ import {
   type GaussianStats,
 } from './gaussian-stats';
 import { computeMfcc } from './mfcc.features';
+import { medianSemitones, trackPitch } from './pitch';
 import type { SpeakerAnalysis, SpeakerEngine, SpeakerOptions, SpeakerTurn, VoiceProfile } from './speakers.types';
 
 export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
@@ -18,6 +19,7 @@ export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
   penaltyWeight: 1.8,
   energyRangeDb: 30,
   mfccCoefficients: 16,
+  pitchVetoSemitones: 5,
 };
 
 /** Pieces with fewer frames than this give no stable covariance: they are labelled after clustering. */
@@ -29,12 +31,15 @@ interface Piece {
   startSec: number;
   endSec: number;
   stats: GaussianStats;
+  /** Voiced pitch values (Hz) inside the piece; empty when pitch is not used. */
+  pitchesHz: number[];
 }
 
 interface Cluster {
   pieces: number[];
   stats: GaussianStats;
   logDet: number;
+  pitchSemitones: number | undefined;
 }
 
 /** Cuts speech into pieces of MFCC statistics, ignoring frames near the noise floor. */
@@ -45,6 +50,7 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
     return {
       offsetSec: start / opts.sampleRate,
       mfcc: computeMfcc(pcm.subarray(start, end), { sampleRate: opts.sampleRate, coefficients: opts.mfccCoefficients }),
+      pitch: opts.pitchVetoSemitones > 0 ? trackPitch(pcm.subarray(start, end), opts.sampleRate) : undefined,
     };
   });
   const energies = perSegment.flatMap(({ mfcc }) => Array.from(mfcc.energyDb)).sort((a, b) => a - b);
@@ -53,7 +59,7 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
   const floorDb = loudDb - opts.energyRangeDb;
 
   const pieces: Piece[] = [];
-  for (const { offsetSec, mfcc } of perSegment) {
+  for (const { offsetSec, mfcc, pitch } of perSegment) {
     const framesPerPiece = Math.max(1, Math.round(opts.pieceSec / mfcc.hopSec));
     const segmentPieces: Piece[] = [];
     let current: Piece | undefined;
@@ -61,7 +67,7 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
       if (mfcc.energyDb[f]! < floorDb) continue;
       const timeSec = offsetSec + f * mfcc.hopSec;
       if (!current || current.stats.count >= framesPerPiece) {
-        current = { startSec: timeSec, endSec: timeSec, stats: emptyStats(mfcc.coefficients) };
+        current = { startSec: timeSec, endSec: timeSec, stats: emptyStats(mfcc.coefficients), pitchesHz: [] };
         segmentPieces.push(current);
       }
       accumulateFrame(current.stats, mfcc.features, f * mfcc.coefficients);
@@ -75,6 +81,12 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
       previous.endSec = last.endSec;
       segmentPieces.pop();
     }
+    if (pitch) {
+      pitch.pitchHz.forEach((hz, w) => {
+        const timeSec = offsetSec + w * pitch.hopSec;
+        segmentPieces.find((p) => timeSec >= p.startSec && timeSec < p.endSec)?.pitchesHz.push(hz);
+      });
+    }
     pieces.push(...segmentPieces);
   }
   return pieces;
@@ -82,7 +94,8 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
 
 function clusterOf(pieces: Piece[], indices: number[]): Cluster {
   const stats = indices.map((i) => pieces[i]!.stats).reduce((a, b) => mergeStats(a, b));
-  return { pieces: indices, stats, logDet: logDetCovariance(stats) };
+  const pitchSemitones = medianSemitones(indices.flatMap((i) => pieces[i]!.pitchesHz));
+  return { pieces: indices, stats, logDet: logDetCovariance(stats), pitchSemitones };
 }
 
 /** Agglomerative clustering: merge the closest pair while ΔBIC says one voice explains both. */
@@ -90,10 +103,21 @@ function clusterPieces(
   pieces: Piece[],
   candidates: number[],
   penaltyWeight: number,
+  pitchVetoSemitones: number,
 ): { clusters: Cluster[]; worstMergeBic: number } {
   const clusters = candidates.map((i) => clusterOf(pieces, [i]));
   let worstMergeBic = -Infinity; // the least convincing merge made
-  const distance = (a: Cluster, b: Cluster): number => deltaBic(a.stats, b.stats, penaltyWeight, a.logDet, b.logDet);
+  const distance = (a: Cluster, b: Cluster): number => {
+    // Voices whose typical pitch differs this much are not merged, however alike their spectra look.
+    if (
+      pitchVetoSemitones > 0 &&
+      a.pitchSemitones !== undefined &&
+      b.pitchSemitones !== undefined &&
+      Math.abs(a.pitchSemitones - b.pitchSemitones) > pitchVetoSemitones
+    )
+      return Infinity;
+    return deltaBic(a.stats, b.stats, penaltyWeight, a.logDet, b.logDet);
+  };
   while (clusters.length > 1) {
     let best = { bic: Infinity, i: -1, j: -1 };
     for (let i = 0; i < clusters.length; i++) {
@@ -145,7 +169,7 @@ export function analyzeSpeakersMfccBic(
 
   const long = pieces.map((_, i) => i).filter((i) => pieces[i]!.stats.count >= MIN_CLUSTER_FRAMES);
   const seeds = long.length > 0 ? long : pieces.map((_, i) => i);
-  const { clusters, worstMergeBic } = clusterPieces(pieces, seeds, opts.penaltyWeight);
+  const { clusters, worstMergeBic } = clusterPieces(pieces, seeds, opts.penaltyWeight, opts.pitchVetoSemitones);
 
   // Fold clusters with too little speech into their nearest neighbour: brief noises and coughs are not voices.
   for (;;) {

@@ -42,6 +42,8 @@ export interface SpeakerOptions {
   energyRangeDb?: number;
   /** MFCCs per frame (c1 onwards). Default 16. */
   mfccCoefficients?: number;
+  /** Clusters whose median pitch differs by more than this many semitones are never merged. Default 5 (eval: 4-6 gave the same counts). 0 disables. */
+  pitchVetoSemitones?: number;
 }
 
 export interface SpeakerEngine {
