@@ -49,6 +49,12 @@ start() {
     echo "   $name already running (pid $(cat "$PIDS/$name.pid"))"
     return 0
   fi
+  # Something this script did not start already answers on the port: use it rather than fail to bind.
+  if [ -n "${3:-}" ] && curl -fsS -o /dev/null --max-time 1 "$3" 2>/dev/null; then
+    echo "   $name: $3 already answers (not started by npm run up); leaving it"
+    rm -f "$PIDS/$name.pid"
+    return 0
+  fi
   nohup node --import tsx "$script" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$PIDS/$name.pid"
   echo "   $name started (pid $!, log .data/logs/$name.log)"
@@ -71,7 +77,7 @@ if [ -z "${S3_ENDPOINT:-}" ]; then
   step "local S3 server (s3rver)"
   export S3_PORT="${S3_PORT:-9000}"
   export S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
-  start s3 infra/local/s3-server.ts
+  start s3 infra/local/s3-server.ts "$S3_ENDPOINT/"
   for _ in $(seq 1 60); do
     curl -s -o /dev/null --max-time 1 "$S3_ENDPOINT" && break
     is_running s3 || { tail -n 20 "$LOGS/s3.log" >&2; exit 1; }
@@ -85,8 +91,9 @@ step "services"
 export UPLOADER_URL="${UPLOADER_URL:-http://127.0.0.1:${PORTS[uploader]}}"
 export NOTIFIER_URL="${NOTIFIER_URL:-http://127.0.0.1:${PORTS[notifier]}}"
 for app in "${APPS[@]}"; do
-  PORT="${PORTS[$app]}" start "$app" "apps/$app/src/main.ts"
-  wait_for_health "$app" "http://127.0.0.1:${PORTS[$app]}/health"
+  health="http://127.0.0.1:${PORTS[$app]}/health"
+  PORT="${PORTS[$app]}" start "$app" "apps/$app/src/main.ts" "$health"
+  if [ -f "$PIDS/$app.pid" ]; then wait_for_health "$app" "$health"; fi
 done
 
 cat <<EOT

@@ -25,6 +25,8 @@ export interface SocketServerDeps {
   log: { warn(object: object, message: string): void };
 }
 
+const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+
 /** The error a refused handshake carries: clients read `message` (or `data.code`). */
 const unauthenticated = (): Error & { data: { code: 'UNAUTHENTICATED' } } =>
   Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED' as const } });
@@ -43,6 +45,8 @@ function handshakeToken(socket: NotifierSocket): string {
 export function attachSocketServer(httpServer: HttpServer, deps: SocketServerDeps): NotifierServer {
   const io: NotifierServer = new Server(httpServer, {
     serveClient: false,
+    // Clients only send small commands; anything bigger is refused by the transport.
+    maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
     adapter: createAdapter(deps.redis.pub, deps.redis.sub, { key: deps.adapterKey ?? 'socket.io' }),
   });
 
