@@ -55,7 +55,12 @@ function startSocketUpstream() {
   const io = new SocketServer(server);
   io.on('connection', (socket) => {
     socket.on('echo', (message: unknown, ack: (reply: unknown) => void) =>
-      ack({ message, token: (socket.handshake.auth as { token?: string }).token, transport: socket.conn.transport.name }),
+      ack({
+        message,
+        token: (socket.handshake.auth as { token?: string }).token,
+        authorization: socket.handshake.headers.authorization,
+        transport: socket.conn.transport.name,
+      }),
     );
   });
   return { server, io };
@@ -270,18 +275,22 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
     }
   });
 
-  it.each(['websocket', 'polling'] as const)('carries socket.io over %s to the notifier', async (transport) => {
+  it.each(['websocket', 'polling'] as const)('carries socket.io over %s to the notifier, with the handshake token or header', async (transport) => {
     const bearer = await token();
-    const client: Socket = connectSocket(gatewayUrl, { transports: [transport], auth: { token: bearer }, reconnection: false, forceNew: true });
+    const viaAuth: Socket = connectSocket(gatewayUrl, { transports: [transport], auth: { token: bearer }, reconnection: false, forceNew: true });
+    const viaHeader: Socket = connectSocket(gatewayUrl, { transports: [transport], extraHeaders: { authorization: `Bearer ${bearer}` }, reconnection: false, forceNew: true });
     try {
-      await new Promise<void>((resolve, reject) => {
-        client.once('connect', resolve);
-        client.once('connect_error', reject);
-      });
-      const reply = await client.timeout(5_000).emitWithAck('echo', { hello: 'exam' });
-      expect(reply).toEqual({ message: { hello: 'exam' }, token: bearer, transport });
+      for (const client of [viaAuth, viaHeader]) {
+        await new Promise<void>((resolve, reject) => {
+          client.once('connect', resolve);
+          client.once('connect_error', reject);
+        });
+      }
+      expect(await viaAuth.timeout(5_000).emitWithAck('echo', { hello: 'exam' })).toEqual({ message: { hello: 'exam' }, token: bearer, transport });
+      expect(await viaHeader.timeout(5_000).emitWithAck('echo', 'hi')).toEqual({ message: 'hi', authorization: `Bearer ${bearer}`, transport });
     } finally {
-      client.close();
+      viaAuth.close();
+      viaHeader.close();
     }
   });
 
