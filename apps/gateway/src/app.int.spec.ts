@@ -12,6 +12,7 @@ import { createTokenVerifier, signDevelopmentToken } from '@earshot/auth';
 import { REDIS_KEYS, type Role } from '@earshot/contracts';
 import { TEST_REDIS_URL } from '@earshot/testing';
 import { buildApp } from './app';
+import { createRateLimitRedis } from './rate-limit-redis';
 import type { GatewayConfig } from './config';
 
 const SECRET = 'gateway-test-secret';
@@ -272,6 +273,29 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
       expect(await ready.json()).toMatchObject({ code: 'UNAVAILABLE', checks: { redis: 'ok', uploader: 'unavailable', notifier: 'unavailable' } });
     } finally {
       await down.close();
+    }
+  });
+
+  it('lets requests through uncounted when Redis is down, and says so on /ready', async () => {
+    const deadRedis = createRateLimitRedis(await closedPortUrl().then((url) => url.replace('http:', 'redis:')));
+    const uploaderUrl = `http://127.0.0.1:${(echo.server.address() as AddressInfo).port}`;
+    const notifierUrl = `http://127.0.0.1:${(sockets.server.address() as AddressInfo).port}`;
+    const noRedis = await buildApp({ config: config({ uploaderUrl, notifierUrl }, 1), redis: deadRedis, verifyToken: createTokenVerifier({ hs256Secret: SECRET }) });
+    const url = await noRedis.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const authorization = `Bearer ${await token(newUser())}`;
+      const started = Date.now();
+      // Past the limit of 1 per minute: nothing can be counted, so nothing is refused.
+      for (let i = 0; i < 3; i += 1) {
+        expect((await fetch(`${url}/api/audio/upload-chunk`, { method: 'POST', headers: { authorization }, body: 'x' })).status).toBe(200);
+      }
+      expect(Date.now() - started).toBeLessThan(6_000);
+      const ready = await fetch(`${url}/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ checks: { redis: 'unavailable', uploader: 'ok', notifier: 'ok' } });
+    } finally {
+      await noRedis.close();
+      deadRedis.disconnect();
     }
   });
 

@@ -1,14 +1,12 @@
-import { Redis } from 'ioredis';
 import { createTokenVerifier } from '@earshot/auth';
 import { loggerOptions, onShutdown } from '@earshot/http';
 import { buildApp } from './app';
 import { loadConfig } from './config';
+import { createRateLimitRedis } from './rate-limit-redis';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  // Bounded retries: a Redis outage skips rate limiting instead of stalling requests.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
-  redis.on('error', () => undefined);
+  const redis = createRateLimitRedis(config.redisUrl);
   const app = await buildApp({
     config,
     redis,
