@@ -1,11 +1,11 @@
 /**
  * A cheap pitch track for speaker separation: the signal is averaged down to 4 kHz and each 40 ms window's
- * period is the lag with the lowest average magnitude difference (AMDF) between 80 and 400 Hz. Only the median
+ * period is the lag with the lowest average magnitude difference (AMDF) between 80 and 400 Hz, every 40 ms. Only the median
  * over seconds of speech is used, so an octave error here and there does not matter.
  */
 const DECIMATION = 4;
 const WINDOW_SEC = 0.04;
-const HOP_SEC = 0.02;
+const HOP_SEC = 0.04;
 const MIN_HZ = 80;
 const MAX_HZ = 400;
 /** A window is voiced when its best lag's difference is this far under the mean difference. */
@@ -14,7 +14,7 @@ const VOICING_RATIO = 0.45;
 const SUBHARMONIC_TOLERANCE = 0.2;
 
 export interface PitchTrack {
-  /** Pitch per 20 ms window in Hz, 0 where unvoiced. */
+  /** Pitch per 40 ms hop in Hz, 0 where unvoiced. */
   pitchHz: Float32Array;
   hopSec: number;
 }

@@ -9,10 +9,10 @@ const FRAME_SAMPLES = 512;
 const CONTEXT_SAMPLES = 64;
 const STATE_SIZE = 2 * 1 * 128;
 const ONNX_LOG_ERRORS_ONLY = 3;
-/** Lanes per session.run: 4 lanes took ~85 ms per 30 s against ~120 ms for 1 on one core (bench/analysis.bench.ts). */
-const DEFAULT_LANES = 4;
+/** Lanes per session.run: 8 lanes took ~67 ms per 30 s against ~120 ms for 1 on one core, same frame F1 (docs/analysis.md). */
+const DEFAULT_LANES = 8;
 /** Frames (32 ms each) a lane runs before its outputs are kept. */
-const DEFAULT_WARMUP_FRAMES = 32;
+const DEFAULT_WARMUP_FRAMES = 16;
 /** Below this many frames per lane, batching saves nothing worth the warm-up. */
 const MIN_LANE_FRAMES = 32;
 
@@ -21,9 +21,9 @@ export interface SileroVadOptions {
   modelPath?: string;
   /** onnxruntime intra-op threads. Default 1: stages run in parallel processes instead. */
   intraOpNumThreads?: number;
-  /** Stretches of the input run side by side in one batch. Default 4; 1 is the exact sequential model. */
+  /** Stretches of the input run side by side in one batch. Default 8; 1 is the exact sequential model. */
   lanes?: number;
-  /** Frames each lane after the first runs before its outputs count. Default 32 (1 s). */
+  /** Frames each lane after the first runs before its outputs count. Default 16 (0.5 s). */
   warmupFrames?: number;
 }
 
