@@ -1,8 +1,7 @@
 // Local S3-compatible server for `npm run up` when no S3_ENDPOINT is given: s3rver (file-backed) on
 // 127.0.0.1:S3_PORT (9000) with data in .data/s3, creating S3_BUCKET (earshot-audio) if needed.
 // Clients must use path-style addressing and checksums "when required" (see libs/storage and STACK.md).
-// Run: node --import tsx infra/local/s3-server.ts
-/// <reference path="../../libs/testing/src/s3rver.d.ts" />
+// Run: node --import tsx infra/local/s3-server.ts (types of s3rver: libs/testing/src/s3rver.d.ts, via infra/tsconfig.json)
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import S3rver from 's3rver';
