@@ -215,9 +215,9 @@ describe('notifier (real Redis, two instances)', () => {
   it('disconnects a client when its token expires', async () => {
     const shortLived = await signDevelopmentToken({ userId: 'u', role: 'candidate', orgId: 'org-1', secret: SECRET, expiresIn: '2s' });
     const client = await connect(urlA, { token: shortLived });
+    const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
     const longLived = await connect(urlA, { token: await token() });
-    const reason = await new Promise<string>((resolve) => client.once('disconnect', resolve));
-    expect(reason).toBe('io server disconnect');
+    expect(await disconnected).toBe('io server disconnect');
     expect(longLived.connected).toBe(true);
   });
 
