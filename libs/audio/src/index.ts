@@ -15,6 +15,14 @@ export {
 } from './speakers/mfcc-bic.speakers';
 export { computeMfcc, type MfccOptions, type MfccFrames } from './speakers/mfcc.features';
 export * from './speakers/session-voices';
+export * from './speakers/speaker-engine';
+export {
+  createSherpaSpeakerEngine,
+  clusterEmbeddings,
+  type SherpaSpeakerOptions,
+} from './speakers/sherpa-onnx.speakers';
+export { cosineSimilarity } from './speakers/cosine-similarity';
+export { trackPitch } from './speakers/pitch';
 export * from './transcribe/transcriber.types';
 export * from './transcribe/transcriber';
 export { planSpeechWindows, encodeWav, slicePcm, type SpeechWindowOptions } from './transcribe/speech-windows';

@@ -27,6 +27,7 @@ const USAGE = `usage: earshot analyze <file> [options]
   --whisper-cpp-bin PATH      whisper.cpp CLI (default whisper-cli)
   --whisper-model PATH        ggml model (default <models>/ggml-base.en.bin)
   --models-dir DIR            default EARSHOT_MODELS_DIR or .data/models
+  --speaker-model PATH        sherpa-onnx speaker-embedding model (default engine: mfcc-bic, no model)
   --watch "a,b"               extra watch phrases for this exam
   --no-spot                   no keyword spotting on the audio
   --vad-threshold N           Silero speech threshold (default 0.5)
@@ -102,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       'whisper-model': { type: 'string' },
       'models-dir': { type: 'string' },
       watch: { type: 'string' },
+      'speaker-model': { type: 'string' },
       'no-spot': { type: 'boolean' },
       'vad-threshold': { type: 'string' },
       progress: { type: 'boolean' },
@@ -118,7 +120,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const modelsDir = values['models-dir'] ?? process.env.EARSHOT_MODELS_DIR ?? defaultModelsDir(process.cwd());
-  const engines = await createAnalysisEngines({ transcriber: transcriberConfig(values, modelsDir) });
+  const engines = await createAnalysisEngines({
+    transcriber: transcriberConfig(values, modelsDir),
+    ...(values['speaker-model'] ? { speakers: { engine: 'sherpa-onnx', modelPath: values['speaker-model'] } } : {}),
+  });
   try {
     const options = {
       watchPhrases: values.watch

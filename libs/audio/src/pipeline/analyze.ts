@@ -9,7 +9,7 @@ import type { KeywordSpotterOptions } from '../phrases/pocketsphinx.spotter';
 import { buildPhraseList, type PhraseHit, type WatchedPhrase } from '../phrases/phrases.types';
 import type { LevelOptions } from '../score/levels';
 import type { Flag, ScoreOptions, SessionSummaryOptions } from '../score/score';
-import { createMfccBicSpeakerEngine } from '../speakers/mfcc-bic.speakers';
+import { createSpeakerEngine, type SpeakerEngineConfig } from '../speakers/speaker-engine';
 import type { SessionVoicesOptions } from '../speakers/session-voices';
 import type { SpeakerEngine, SpeakerEngineName, SpeakerOptions, SpeakerTurn } from '../speakers/speakers.types';
 import { createTranscriber, type TranscriberConfig } from '../transcribe/transcriber';
@@ -39,19 +39,22 @@ export interface AnalysisEngines {
 
 export interface EngineOptions {
   vad?: CreateVadOptions;
-  speakers?: SpeakerOptions;
+  /** Default mfcc-bic; sherpa-onnx given a model file (falls back to mfcc-bic with a notice). */
+  speakers?: SpeakerEngineConfig;
   /** `false` for no transcription. Default pocketsphinx. */
   transcriber?: TranscriberConfig | false;
 }
 
 export async function createAnalysisEngines(options: EngineOptions = {}): Promise<AnalysisEngines> {
   const vad = await createVad(options.vad);
-  const speakers = createMfccBicSpeakerEngine(options.speakers);
+  const speakers = await createSpeakerEngine(options.speakers);
   const transcriber =
     options.transcriber === false ? undefined : createTranscriber(options.transcriber ?? { engine: 'pocketsphinx' });
-  const notices = [vad.notice, transcriber && 'notice' in transcriber ? transcriber.notice : undefined].filter(
-    (n): n is string => Boolean(n),
-  );
+  const notices = [
+    vad.notice,
+    speakers.notice,
+    transcriber && 'notice' in transcriber ? transcriber.notice : undefined,
+  ].filter((n): n is string => Boolean(n));
   return {
     vad,
     speakers,

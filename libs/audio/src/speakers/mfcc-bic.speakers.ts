@@ -9,8 +9,9 @@ import {
   type GaussianStats,
 } from './gaussian-stats';
 import { computeMfcc } from './mfcc.features';
+import { buildTurns } from './speaker-turns';
 import { medianSemitones, trackPitch } from './pitch';
-import type { SpeakerAnalysis, SpeakerEngine, SpeakerOptions, SpeakerTurn, VoiceProfile } from './speakers.types';
+import type { SpeakerAnalysis, SpeakerEngine, SpeakerOptions, VoiceProfile } from './speakers.types';
 
 export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
   sampleRate: 16_000,
@@ -187,22 +188,7 @@ export function analyzeSpeakersMfccBic(
     if (!labelOfPiece.has(p)) labelOfPiece.set(p, nearestCluster(piece.stats, clusters, opts.penaltyWeight));
   });
 
-  // Relabel in order of first appearance and build turns.
-  const order: number[] = [];
-  const turns: SpeakerTurn[] = [];
-  pieces.forEach((piece, p) => {
-    const cluster = labelOfPiece.get(p)!;
-    if (!order.includes(cluster)) order.push(cluster);
-    const speaker = order.indexOf(cluster);
-    const last = turns[turns.length - 1];
-    if (last && last.speaker === speaker && piece.startSec - last.endSec < 1) last.endSec = round3(piece.endSec);
-    else turns.push({ speaker, startSec: round3(piece.startSec), endSec: round3(piece.endSec) });
-  });
-  const speakerChanges: number[] = [];
-  for (let i = 1; i < turns.length; i++) {
-    if (turns[i]!.speaker !== turns[i - 1]!.speaker)
-      speakerChanges.push(round3((turns[i - 1]!.endSec + turns[i]!.startSec) / 2));
-  }
+  const { turns, speakerChanges, order } = buildTurns(pieces, (p) => labelOfPiece.get(p)!);
 
   // Confidence: how far the decisions were from the ΔBIC = 0 boundary, per frame.
   let separation = Infinity;

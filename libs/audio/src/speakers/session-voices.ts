@@ -1,3 +1,4 @@
+import { cosineSimilarity } from './cosine-similarity';
 import { DEFAULT_SPEAKER_OPTIONS } from './mfcc-bic.speakers';
 import { deltaBic, mergeStats } from './gaussian-stats';
 import type { VoiceProfile } from './speakers.types';
@@ -17,7 +18,7 @@ export interface OtherVoice {
   /** Session time where this voice is first heard in the chunk. */
   startSec: number;
   speechSec: number;
-  /** ΔBIC against the candidate's voice (positive: a different voice). */
+  /** Against the candidate's voice, positive when different: ΔBIC (statistics) or threshold − cosine similarity. */
   distance: number;
 }
 
@@ -30,6 +31,8 @@ export interface SessionVoicesOptions {
   penaltyWeight?: number;
   /** Voices with less speech than this are not judged (too little to compare). Default 1.5 s. */
   minVoiceSec?: number;
+  /** For embeddings (sherpa-onnx): cosine similarity below this is another voice. Default 0.5. */
+  similarityThreshold?: number;
 }
 
 export interface SessionVoices {
@@ -42,21 +45,52 @@ export interface SessionVoices {
  * Finds voices other than the candidate's across a session's chunks. Works on the mfcc-bic statistics; voices
  * without statistics (another engine) are skipped.
  */
+/** Distance of a voice from the candidate: ΔBIC for statistics, (threshold − cosine similarity) for embeddings. */
+function voiceDistance(
+  candidate: VoiceProfile,
+  voice: VoiceProfile,
+  penaltyWeight: number,
+  similarityThreshold: number,
+): number | undefined {
+  if (candidate.stats && voice.stats) return deltaBic(candidate.stats, voice.stats, penaltyWeight);
+  if (candidate.embedding && voice.embedding)
+    return similarityThreshold - cosineSimilarity(candidate.embedding, voice.embedding);
+  return undefined;
+}
+
+function mergeVoices(candidate: VoiceProfile, voice: VoiceProfile): VoiceProfile {
+  const total = candidate.speechSec + voice.speechSec;
+  return {
+    ...candidate,
+    speechSec: total,
+    ...(candidate.stats && voice.stats ? { stats: mergeStats(candidate.stats, voice.stats) } : {}),
+    ...(candidate.embedding && voice.embedding
+      ? {
+          embedding: candidate.embedding.map(
+            (v, i) => (v * candidate.speechSec + voice.embedding![i]! * voice.speechSec) / total,
+          ),
+        }
+      : {}),
+  };
+}
+
 export function findOtherVoices(chunks: readonly ChunkVoices[], options: SessionVoicesOptions = {}): SessionVoices {
   const steadySec = options.steadySec ?? 5;
   const penaltyWeight = options.penaltyWeight ?? DEFAULT_SPEAKER_OPTIONS.penaltyWeight;
+  const similarityThreshold = options.similarityThreshold ?? 0.5;
   const minVoiceSec = options.minVoiceSec ?? 1.5;
   let candidate = options.candidate;
   const otherVoices: OtherVoice[] = [];
   const ordered = [...chunks].sort((a, b) => a.chunkIndex - b.chunkIndex);
   for (const chunk of ordered) {
     for (const voice of chunk.voices) {
-      if (!voice.stats || voice.speechSec < minVoiceSec) continue;
-      if (!candidate?.stats) {
+      if ((!voice.stats && !voice.embedding) || voice.speechSec < minVoiceSec) continue;
+      if (!candidate) {
         if (voice.speechSec >= steadySec) candidate = { ...voice, speaker: 0 };
         continue;
       }
-      const distance = deltaBic(candidate.stats, voice.stats, penaltyWeight);
+      const distance = voiceDistance(candidate, voice, penaltyWeight, similarityThreshold);
+      if (distance === undefined) continue; // profiles from different engines cannot be compared
       if (distance > 0) {
         const firstTurn = chunk.turns?.find((turn) => turn.speaker === voice.speaker);
         otherVoices.push({
@@ -67,11 +101,7 @@ export function findOtherVoices(chunks: readonly ChunkVoices[], options: Session
           distance,
         });
       } else if (!options.candidate) {
-        candidate = {
-          ...candidate,
-          speechSec: candidate.speechSec + voice.speechSec,
-          stats: mergeStats(candidate.stats, voice.stats),
-        };
+        candidate = mergeVoices(candidate, voice);
       }
     }
   }
