@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ANALYSIS_SAMPLE_RATE } from '../decode/ffmpeg.decoder';
-import { POCKETSPHINX_MODEL_DIR } from '../transcribe/pocketsphinx.transcriber';
-import { encodeWav, joinWindows, planSpeechWindows } from '../transcribe/speech-windows';
+import { POCKETSPHINX_MODEL_DIR, runPocketsphinx } from '../transcribe/pocketsphinx.transcriber';
+import { joinWindows, planSpeechWindows } from '../transcribe/speech-windows';
 import type { SpeechSegment } from '../types';
-import { runProcess } from '../util/run-process';
-import { withTempDir } from '../util/temp-dir';
 import { round3 } from '../vad/speech-segments';
 import type { PhraseHit, WatchedPhrase } from './phrases.types';
 import { tokenize } from './transcript-phrase.matcher';
@@ -120,41 +117,26 @@ export async function spotPhrasesInAudio(
   if (plan.keyphrases.length === 0 || windows.length === 0) return [];
   const thresholds = options.defaultThresholds ?? DEFAULT_SPOT_THRESHOLDS;
   const { joined, toOriginalSec } = joinWindows(pcm, windows, sampleRate, 0.5);
-  const output = await withTempDir(async (dir) => {
-    const wavPath = path.join(dir, 'speech.wav');
-    const kwsPath = path.join(dir, 'phrases.kws');
-    const dictPath = path.join(dir, 'phrases.dict');
-    const kws = plan.keyphrases.map(
-      ({ text, phrase }) =>
-        `${text} /${(phrase.spotThreshold ?? (text.includes(' ') ? thresholds.multiWord : thresholds.oneWord)).toExponential()}/`,
-    );
-    await Promise.all([
-      writeFile(wavPath, encodeWav(joined, sampleRate)),
-      writeFile(kwsPath, `${kws.join('\n')}\n`),
-      writeFile(dictPath, plan.dictionary),
-    ]);
-    const args = [
-      '-infile',
-      wavPath,
+  const kws = plan.keyphrases.map(
+    ({ text, phrase }) =>
+      `${text} /${(phrase.spotThreshold ?? (text.includes(' ') ? thresholds.multiWord : thresholds.oneWord)).toExponential()}/`,
+  );
+  const output = await runPocketsphinx(joined, sampleRate, {
+    binaryPath: options.binaryPath,
+    signal: options.signal,
+    timeoutMs: options.timeoutMs,
+    tempDir: options.tempDir,
+    files: { 'phrases.kws': `${kws.join('\n')}\n`, 'phrases.dict': plan.dictionary },
+    args: (paths) => [
       '-kws',
-      kwsPath,
+      paths['phrases.kws']!,
       '-dict',
-      dictPath,
+      paths['phrases.dict']!,
       '-hmm',
       options.hmmPath ?? path.join(POCKETSPHINX_MODEL_DIR, 'en-us'),
-      '-time',
-      'yes',
-      '-logfn',
-      '/dev/null',
-      '-samprate',
-      String(sampleRate),
       ...(options.extraArgs ?? []),
-    ];
-    return runProcess(options.binaryPath ?? 'pocketsphinx_continuous', args, {
-      signal: options.signal,
-      timeoutMs: options.timeoutMs,
-    });
-  }, options.tempDir);
+    ],
+  });
   const byText = new Map(plan.keyphrases.map((k) => [k.text, k.phrase]));
   return parseSpotterOutput(output).flatMap((detection) => {
     const phrase = byText.get(detection.text);

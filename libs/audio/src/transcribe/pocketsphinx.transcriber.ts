@@ -90,6 +90,43 @@ function toSegment(words: TranscriptWord[]): TranscriptSegment {
   };
 }
 
+export interface PocketsphinxRun {
+  binaryPath?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  tempDir?: string;
+  /** Extra files written beside the audio: name → content; `args` gets their paths by name. */
+  files?: Record<string, string>;
+  args: (paths: Record<string, string>) => string[];
+}
+
+/** Writes the PCM as a WAV (plus any extra files) to a temporary folder and runs pocketsphinx_continuous on it. */
+export async function runPocketsphinx(pcm: Float32Array, sampleRate: number, run: PocketsphinxRun): Promise<string> {
+  return withTempDir(async (dir) => {
+    const wavPath = path.join(dir, 'speech.wav');
+    const paths = Object.fromEntries(Object.keys(run.files ?? {}).map((name) => [name, path.join(dir, name)]));
+    await Promise.all([
+      writeFile(wavPath, encodeWav(pcm, sampleRate)),
+      ...Object.entries(run.files ?? {}).map(([name, content]) => writeFile(paths[name]!, content)),
+    ]);
+    const args = [
+      '-infile',
+      wavPath,
+      '-time',
+      'yes',
+      '-logfn',
+      '/dev/null',
+      '-samprate',
+      String(sampleRate),
+      ...run.args(paths),
+    ];
+    return runProcess(run.binaryPath ?? 'pocketsphinx_continuous', args, {
+      signal: run.signal,
+      timeoutMs: run.timeoutMs,
+    });
+  }, run.tempDir);
+}
+
 /** Offline speech-to-text with Debian's pocketsphinx: no key, no downloaded weights. One process per call. */
 export function createPocketsphinxTranscriber(options: PocketsphinxOptions = {}): Transcriber {
   return {
@@ -99,27 +136,17 @@ export function createPocketsphinxTranscriber(options: PocketsphinxOptions = {})
       const windows = planSpeechWindows(speech, pcm.length / sampleRate);
       if (windows.length === 0) return { engine: 'pocketsphinx', text: '', segments: [] };
       const { joined, toOriginalSec } = joinWindows(pcm, windows, sampleRate);
-      const output = await withTempDir(async (dir) => {
-        const wavPath = path.join(dir, 'speech.wav');
-        await writeFile(wavPath, encodeWav(joined, sampleRate));
-        const args = [
-          '-infile',
-          wavPath,
-          '-time',
-          'yes',
-          '-logfn',
-          '/dev/null',
-          '-samprate',
-          String(sampleRate),
+      const output = await runPocketsphinx(joined, sampleRate, {
+        binaryPath: options.binaryPath,
+        signal: opts.signal,
+        timeoutMs: options.timeoutMs,
+        tempDir: options.tempDir,
+        args: () => [
           ...pocketsphinxModelArgs(options),
           ...(options.fast ? FAST_ARGS : []),
           ...(options.extraArgs ?? []),
-        ];
-        return runProcess(options.binaryPath ?? 'pocketsphinx_continuous', args, {
-          signal: opts.signal,
-          timeoutMs: options.timeoutMs,
-        });
-      }, options.tempDir);
+        ],
+      });
       const segments = parsePocketsphinxTimes(output, toOriginalSec);
       return { engine: 'pocketsphinx', text: joinText(segments.map((s) => s.text)), segments };
     },

@@ -1,5 +1,5 @@
 import { ANALYSIS_SAMPLE_RATE } from '../decode/ffmpeg.decoder';
-import { segmentSpeech, voiceActivityRatio } from './speech-segments';
+import { speechFromProbabilities } from './speech-segments';
 import type { DetectSpeechOptions, FrameProbabilities, Vad, VadResult } from './vad.types';
 
 const FRAME_SAMPLES = 512;
@@ -45,13 +45,8 @@ export function createEnergyVad(notice?: string): Vad {
     async detect(pcm: Float32Array, opts: DetectSpeechOptions = {}): Promise<VadResult> {
       const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
       const { probabilities, frameSamples } = await frameProbabilities(pcm);
-      const segments = segmentSpeech(probabilities, frameSamples, pcm.length, sampleRate, opts);
-      return {
-        segments,
-        voiceActivityRatio: voiceActivityRatio(segments, pcm.length / sampleRate),
-        engine: 'energy',
-        ...(notice ? { notice } : {}),
-      };
+      const speech = speechFromProbabilities(probabilities, frameSamples, pcm.length, sampleRate, opts);
+      return { ...speech, engine: 'energy', ...(notice ? { notice } : {}) };
     },
     async close() {},
   };

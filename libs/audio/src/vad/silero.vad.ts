@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ANALYSIS_SAMPLE_RATE } from '../decode/ffmpeg.decoder';
-import { segmentSpeech, voiceActivityRatio } from './speech-segments';
+import { speechFromProbabilities } from './speech-segments';
 import type { DetectSpeechOptions, FrameProbabilities, Vad, VadResult } from './vad.types';
 
 /** Silero v5 at 16 kHz: 512-sample frames, each fed with the previous 64 samples as context. */
@@ -127,10 +127,8 @@ export async function createSileroVad(options: SileroVadOptions = {}): Promise<V
       if (sampleRate !== ANALYSIS_SAMPLE_RATE)
         throw new RangeError(`silero-v5 runs at ${ANALYSIS_SAMPLE_RATE} Hz, got ${sampleRate}`);
       const { probabilities, frameSamples } = await frameProbabilities(pcm);
-      const segments = segmentSpeech(probabilities, frameSamples, pcm.length, sampleRate, opts);
       return {
-        segments,
-        voiceActivityRatio: voiceActivityRatio(segments, pcm.length / sampleRate),
+        ...speechFromProbabilities(probabilities, frameSamples, pcm.length, sampleRate, opts),
         engine: 'silero-v5',
       };
     },

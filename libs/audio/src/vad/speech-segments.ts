@@ -107,3 +107,15 @@ export function mergeSegments(segments: readonly SpeechSegment[], mergeGapSec = 
   }
   return merged;
 }
+
+/** Segments and voice activity ratio from frame probabilities: the common end of every VAD engine. */
+export function speechFromProbabilities(
+  probabilities: ArrayLike<number>,
+  frameSamples: number,
+  totalSamples: number,
+  sampleRate: number,
+  options: SegmentationOptions = {},
+): { segments: SpeechSegment[]; voiceActivityRatio: number } {
+  const segments = segmentSpeech(probabilities, frameSamples, totalSamples, sampleRate, options);
+  return { segments, voiceActivityRatio: voiceActivityRatio(segments, totalSamples / sampleRate) };
+}
