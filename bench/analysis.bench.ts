@@ -4,8 +4,8 @@
  * Writes bench/results/analysis.json and .md. Options: --data DIR (evaldata), --skip-hour, --runs N.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import ffmpeg from 'fluent-ffmpeg';
@@ -88,9 +88,9 @@ function decodeWithFluentFfmpeg(file: string): Promise<Float32Array> {
 async function benchStages(runs: number): Promise<Record<string, number>> {
   const { webm, wav } = chunkFiles();
   const pcm = await decodeToPcm(webm);
-  const vad4 = await createSileroVad({ lanes: 4 });
+  const vadDefault = await createSileroVad();
   const vad1 = await createSileroVad({ lanes: 1 });
-  const { segments } = await vad4.detect(pcm);
+  const { segments } = await vadDefault.detect(pcm);
   const levels = summarizeLevels(pcm, segments);
   const speakers = analyzeSpeakersMfccBic(pcm, segments);
   const phrases = buildPhraseList();
@@ -99,7 +99,7 @@ async function benchStages(runs: number): Promise<Record<string, number>> {
     decodeWebmOpusMs: await timeMs(runs, () => decodeToPcm(webm)),
     decodeWebmOpusFluentFfmpegMs: await timeMs(runs, () => decodeWithFluentFfmpeg(webm)),
     decodeWavMs: await timeMs(runs, () => decodeToPcm(wav)),
-    vadSileroLanes4Ms: await timeMs(runs, () => vad4.detect(pcm)),
+    vadSileroDefaultLanesMs: await timeMs(runs, () => vadDefault.detect(pcm)),
     vadSileroLanes1Ms: await timeMs(runs, () => vad1.detect(pcm)),
     levelsMs: await timeMs(runs, async () => summarizeLevels(pcm, segments)),
     speakersMfccBicMs: await timeMs(runs, async () => analyzeSpeakersMfccBic(pcm, segments)),
@@ -109,12 +109,12 @@ async function benchStages(runs: number): Promise<Record<string, number>> {
     keywordSpottingMs: await timeMs(Math.min(runs, 3), () => spotPhrasesInAudio(pcm, segments, phrases)),
     transcribePocketsphinxMs: await timeMs(1, () => pocketsphinx.transcribe(pcm, segments)),
   };
-  await vad4.close();
+  await vadDefault.close();
   await vad1.close();
   result.coreStagesTotalMs =
     Math.round(
       (result.decodeWebmOpusMs! +
-        result.vadSileroLanes4Ms! +
+        result.vadSileroDefaultLanesMs! +
         result.speakersMfccBicMs! +
         result.levelsMs! +
         result.scoreMs!) *
@@ -167,6 +167,20 @@ function hourFile(): string {
   return file;
 }
 
+/**
+ * CPU seconds of this process and its finished children (ffmpeg), from /proc: unlike wall time it does not
+ * change when other work shares the cores.
+ */
+function cpuSecondsWithChildren(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0); // utime stime cutime cstime
+    return Math.round((ticks / 100) * 10) / 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Child part: analyse a time range of a file and print wall time and peak RSS. */
 async function analyzeRange(file: string, fromSec: number, toSec: number): Promise<void> {
   const started = performance.now();
@@ -179,14 +193,19 @@ async function analyzeRange(file: string, fromSec: number, toSec: number): Promi
   });
   await engines.close();
   process.stdout.write(
-    `${JSON.stringify({ wallMs: Math.round(performance.now() - started), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), chunks: result.chunks, speechRatio: result.voiceActivityRatio })}\n`,
+    `${JSON.stringify({ wallMs: Math.round(performance.now() - started), cpuSec: cpuSecondsWithChildren(), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), chunks: result.chunks, speechRatio: result.voiceActivityRatio })}\n`,
   );
 }
 
-function runChild(
-  args: string[],
-  pinCpu?: number,
-): Promise<{ wallMs: number; maxRssMb: number; chunks: number; speechRatio: number }> {
+interface RangeResult {
+  wallMs: number;
+  cpuSec?: number;
+  maxRssMb: number;
+  chunks: number;
+  speechRatio: number;
+}
+
+function runChild(args: string[], pinCpu?: number): Promise<RangeResult> {
   return new Promise((resolve, reject) => {
     const command = pinCpu === undefined ? TSX : 'taskset';
     const fullArgs = pinCpu === undefined ? [SCRIPT, ...args] : ['-c', String(pinCpu), TSX, SCRIPT, ...args];
@@ -196,20 +215,14 @@ function runChild(
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`bench child exited ${code}`));
-      resolve(
-        JSON.parse(stdout.trim().split('\n').pop()!) as {
-          wallMs: number;
-          maxRssMb: number;
-          chunks: number;
-          speechRatio: number;
-        },
-      );
+      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as RangeResult);
     });
   });
 }
 
 async function benchHour(): Promise<Record<string, unknown>> {
   const file = hourFile();
+  const loadBefore = loadavg()[0]; // other work on the same 2 cores inflates wall times: it is reported
   const hasTaskset = existsSync('/usr/bin/taskset');
   const single = await runChild(['--part', 'range', '--file', file, '--from', '0', '--to', '3600']);
   const started = performance.now();
@@ -224,8 +237,10 @@ async function benchHour(): Promise<Record<string, unknown>> {
     twoProcesses: {
       wallMs: twoProcessWallMs,
       maxRssMbEach: halves.map((h) => h.maxRssMb),
+      cpuSec: Math.round(halves.reduce((sum, h) => sum + (h.cpuSec ?? 0), 0) * 10) / 10,
       chunks: halves.map((h) => h.chunks),
     },
+    loadAverageBefore: loadBefore,
   };
 }
 
@@ -261,15 +276,20 @@ async function main(): Promise<void> {
     `${JSON.stringify({ date: new Date().toISOString(), machine, stagesPer30sChunkMs: stages, hour }, null, 2)}\n`,
   );
   const rows = Object.entries(stages).map(([name, ms]) => `| ${name} | ${ms} |`);
-  const hourRows = hour
-    ? [
-        '',
-        '| one hour of webm/opus, no transcription | wall | peak RSS |',
-        '| --- | --- | --- |',
-        `| one process | ${((hour.oneProcess as { wallMs: number }).wallMs / 1000).toFixed(1)} s | ${(hour.oneProcess as { maxRssMb: number }).maxRssMb} MB |`,
-        `| two processes (one per core, each half) | ${((hour.twoProcesses as { wallMs: number }).wallMs / 1000).toFixed(1)} s | ${(hour.twoProcesses as { maxRssMbEach: number[] }).maxRssMbEach.join(' + ')} MB |`,
-      ]
-    : [];
+  const hourRows: string[] = [];
+  if (hour) {
+    const one = hour.oneProcess as RangeResult;
+    const two = hour.twoProcesses as { wallMs: number; cpuSec: number; maxRssMbEach: number[] };
+    hourRows.push(
+      '',
+      `One hour of webm/opus, no transcription (1-minute load average before: ${(hour.loadAverageBefore as number).toFixed(2)})`,
+      '',
+      '| run | wall | CPU (node + ffmpeg) | peak RSS |',
+      '| --- | --- | --- | --- |',
+      `| one process | ${(one.wallMs / 1000).toFixed(1)} s | ${one.cpuSec ?? '?'} s | ${one.maxRssMb} MB |`,
+      `| two processes (one per core, each half) | ${(two.wallMs / 1000).toFixed(1)} s | ${two.cpuSec} s | ${two.maxRssMbEach.join(' + ')} MB |`,
+    );
+  }
   const md = [
     `Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; stages pinned to one core: ${machine.pinnedToOneCore}`,
     '',

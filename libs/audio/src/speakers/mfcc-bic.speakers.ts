@@ -93,6 +93,16 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
   return pieces;
 }
 
+/** Voices whose typical pitch differs this much are not merged, however alike their spectra look. */
+function isPitchVetoed(a: Cluster, b: Cluster, vetoSemitones: number): boolean {
+  return (
+    vetoSemitones > 0 &&
+    a.pitchSemitones !== undefined &&
+    b.pitchSemitones !== undefined &&
+    Math.abs(a.pitchSemitones - b.pitchSemitones) > vetoSemitones
+  );
+}
+
 function clusterOf(pieces: Piece[], indices: number[]): Cluster {
   const stats = indices.map((i) => pieces[i]!.stats).reduce((a, b) => mergeStats(a, b));
   const pitchSemitones = medianSemitones(indices.flatMap((i) => pieces[i]!.pitchesHz));
@@ -109,14 +119,7 @@ function clusterPieces(
   const clusters = candidates.map((i) => clusterOf(pieces, [i]));
   let worstMergeBic = -Infinity; // the least convincing merge made
   const distance = (a: Cluster, b: Cluster): number => {
-    // Voices whose typical pitch differs this much are not merged, however alike their spectra look.
-    if (
-      pitchVetoSemitones > 0 &&
-      a.pitchSemitones !== undefined &&
-      b.pitchSemitones !== undefined &&
-      Math.abs(a.pitchSemitones - b.pitchSemitones) > pitchVetoSemitones
-    )
-      return Infinity;
+    if (isPitchVetoed(a, b, pitchVetoSemitones)) return Infinity;
     return deltaBic(a.stats, b.stats, penaltyWeight, a.logDet, b.logDet);
   };
   while (clusters.length > 1) {
@@ -196,6 +199,7 @@ export function analyzeSpeakersMfccBic(
     for (let j = i + 1; j < clusters.length; j++) {
       const a = clusters[i]!;
       const b = clusters[j]!;
+      if (isPitchVetoed(a, b, opts.pitchVetoSemitones)) continue; // kept apart by pitch, not by ΔBIC
       separation = Math.min(
         separation,
         deltaBic(a.stats, b.stats, opts.penaltyWeight, a.logDet, b.logDet) / (a.stats.count + b.stats.count),
