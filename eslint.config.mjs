@@ -6,8 +6,20 @@ import prettier from 'eslint-config-prettier';
 
 const ioLibraries = ['pg', 'drizzle-orm', 'drizzle-orm/*', 'bullmq', 'ioredis', 'socket.io', 'socket.io-client', '@socket.io/*', '@aws-sdk/*', 'fastify', '@fastify/*', 'fluent-ffmpeg', 'openai', 'onnxruntime-node'];
 
+const SPECS = ['**/*.spec.ts'];
+const restrictImports = ({ sql, bullmq, testing }) => [
+  'error',
+  {
+    paths: testing ? [{ name: '@earshot/testing', message: 'Test helpers are for tests only.' }] : [],
+    patterns: [
+      ...(sql ? [{ group: ['pg', 'drizzle-orm', 'drizzle-orm/*'], message: 'Only libs/db builds SQL: use a repository from @earshot/db.' }] : []),
+      ...(bullmq ? [{ group: ['bullmq'], message: 'Only libs/queue imports bullmq.' }] : []),
+    ],
+  },
+];
+
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.data/**', '**/migrations/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.data/**', '**/migrations/**', '**/*.js', '**/*.cjs', '**/*.mjs', '**/drizzle.config.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -28,36 +40,22 @@ export default tseslint.config(
           depConstraints: [
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: ioLibraries },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
-            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data'] },
+            // type:testing is allowed for their test files only; the rule below keeps it out of src.
+            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data', 'type:testing'] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data', 'type:testing'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:testing'] },
+            // End-to-end tests read rows and stored bytes back to check them.
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data', 'type:testing'] },
           ],
         },
       ],
     },
   },
-  {
-    // Only the data lib that owns an engine may import it.
-    files: ['apps/**/*.ts', 'libs/contracts/**/*.ts', 'libs/config/**/*.ts', 'libs/auth/**/*.ts', 'libs/audio/**/*.ts', 'libs/storage/**/*.ts', 'libs/queue/**/*.ts', 'libs/events/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['pg', 'drizzle-orm', 'drizzle-orm/*'], message: 'Only libs/db builds SQL: use a repository from @earshot/db.' }] }],
-    },
-  },
-  {
-    files: ['apps/**/*.ts', 'libs/contracts/**/*.ts', 'libs/config/**/*.ts', 'libs/auth/**/*.ts', 'libs/audio/**/*.ts', 'libs/storage/**/*.ts', 'libs/db/**/*.ts', 'libs/events/**/*.ts', 'libs/http/**/*.ts'],
-    ignores: ['**/*.spec.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['pg', 'drizzle-orm', 'drizzle-orm/*'], message: 'Only libs/db builds SQL: use a repository from @earshot/db.' },
-        { group: ['bullmq'], message: 'Only libs/queue imports bullmq.' },
-      ] }],
-    },
-  },
-  {
-    files: ['libs/db/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['bullmq'], message: 'Only libs/queue imports bullmq.' }] }] },
-  },
+  // Who may import what (later blocks override earlier ones for the same files).
+  { files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'], ignores: SPECS, rules: { 'no-restricted-imports': restrictImports({ sql: true, bullmq: true, testing: true }) } },
+  { files: ['libs/db/src/**/*.ts'], ignores: SPECS, rules: { 'no-restricted-imports': restrictImports({ sql: false, bullmq: true, testing: true }) } },
+  { files: ['libs/queue/src/**/*.ts'], ignores: SPECS, rules: { 'no-restricted-imports': restrictImports({ sql: true, bullmq: false, testing: true }) } },
+  { files: ['libs/testing/src/**/*.ts'], rules: { 'no-restricted-imports': restrictImports({ sql: true, bullmq: true, testing: false }) } },
   {
     // Use cases never read process.env: only config loaders and entry points do.
     files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
@@ -66,7 +64,14 @@ export default tseslint.config(
   },
   {
     files: ['**/*.spec.ts', 'libs/testing/**/*.ts', 'e2e/**/*.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-member-access': 'off' },
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
   },
   prettier,
 );

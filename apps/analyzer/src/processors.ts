@@ -19,5 +19,5 @@ export const PROCESSORS: { [N in JobName]: Processor<N> } = {
 /** Called when a job fails for good: a chunk stage marks its chunk failed with the reason (no audio, no secrets). */
 export async function recordFinalFailure<N extends JobName>(deps: AnalyzerDeps, name: N, payload: JobPayloads[N], error: Error): Promise<void> {
   if (!name.startsWith('chunk.') || !('chunkIndex' in payload)) return;
-  await finishChunk(deps, payload as JobPayloads['chunk.vad'], { status: 'failed', reason: `${name}: ${error.message}` });
+  await finishChunk(deps, payload, { status: 'failed', reason: `${name}: ${error.message}` });
 }

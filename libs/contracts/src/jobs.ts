@@ -59,8 +59,8 @@ export const JOB_SCHEMAS = {
  * BullMQ forbids ':' in custom ids, hence '_'.
  */
 export const jobId = <N extends JobName>(name: N, payload: JobPayloads[N]): string =>
-  'chunkIndex' in payload
-    ? `${name}_${payload.sessionId}_${(payload as ChunkJob).chunkIndex}`
+  'chunkIndex' in payload && typeof payload.chunkIndex === 'number'
+    ? `${name}_${payload.sessionId}_${payload.chunkIndex}`
     : `${name}_${payload.sessionId}`;
 
 /** Validates a job payload read back from Redis; throws on anything that is not this job's contract. */

@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JOB_NAMES, QUEUES, jobId, type JobName, type JobPayloads } from '@earshot/contracts';
 import { JOB_POLICIES, type JobPolicy } from './policies';
@@ -39,7 +39,7 @@ export function createJobProducer(options: QueueConnectionOptions): JobProducer 
   const queueFor = (name: JobName): Queue => {
     let queue = queues.get(name);
     if (!queue) {
-      queue = new Queue(QUEUES[name], { connection: connection as ConnectionOptions, prefix });
+      queue = new Queue(QUEUES[name], { connection: connection, prefix });
       queues.set(name, queue);
     }
     return queue;
@@ -138,7 +138,7 @@ export function startWorkers(options: WorkerSetOptions): WorkerSet {
           throw error;
         }
       },
-      { connection: connection as ConnectionOptions, prefix, concurrency: policy.concurrency, autorun: true },
+      { connection: connection, prefix, concurrency: policy.concurrency, autorun: true },
     );
     // Connection errors are retried by ioredis; without a listener they would crash the process.
     worker.on('error', () => undefined);

@@ -17,6 +17,8 @@ export interface SpeechChunkOptions {
   voice?: string;
   /** Opus bitrate, as the browser recorder uses. Default 64k. */
   bitrate?: string;
+  /** Constant bitrate: the file has the size a browser's 30 s chunk has, whatever the content. Default false. */
+  constantBitrate?: boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function makeSpeechChunk(options: SpeechChunkOptions): Promise<{ pa
       '-f', 'lavfi', '-t', String(durationSec), '-i', 'anullsrc=r=48000:cl=mono',
       '-i', speech,
       '-filter_complex', `[1:a]aresample=48000,adelay=${Math.round(speechStartSec * 1000)}[s];[0:a][s]amix=inputs=2:duration=first:normalize=0[out]`,
-      '-map', '[out]', '-ac', '1', '-c:a', 'libopus', '-b:a', options.bitrate ?? '64k', '-f', 'webm', tmp,
+      '-map', '[out]', '-ac', '1', '-c:a', 'libopus', '-b:a', options.bitrate ?? '64k', ...(options.constantBitrate ? ['-vbr', 'off'] : []), '-f', 'webm', tmp,
     ]);
     await run('mv', [tmp, output]);
   }

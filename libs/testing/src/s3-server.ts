@@ -1,6 +1,7 @@
+// s3rver ships no types; the reference makes every consumer's tsconfig see the declaration beside this file.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./s3rver.d.ts" />
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
@@ -21,7 +22,7 @@ export interface TestS3Server {
 export async function startTestS3Server(): Promise<TestS3Server> {
   const directory = mkdtempSync(path.join(os.tmpdir(), 'earshot-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, allowMismatchedSignatures: false });
-  const address = (await server.run()) as AddressInfo;
+  const address = (await server.run());
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     accessKeyId: 'S3RVER',

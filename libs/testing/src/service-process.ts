@@ -36,12 +36,12 @@ export async function freePort(): Promise<number> {
 export async function startServiceProcess(
   name: ServiceName,
   env: Record<string, string>,
-  options: { logDir: string; port?: number; timeoutMs?: number },
+  options: { logDir: string; port?: number; timeoutMs?: number; /** Extra node flags, e.g. --cpu-prof. */ nodeArgs?: string[] },
 ): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
   mkdirSync(options.logDir, { recursive: true });
   const log = createWriteStream(path.join(options.logDir, `${name}.log`));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('apps', name, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join('apps', name, 'src', 'main.ts')], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,4 +87,49 @@ export async function peakRssBytes(pid: number): Promise<number | undefined> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const match = /VmHWM:\s+(\d+) kB/.exec(status);
   return match ? Number(match[1]) * 1024 : undefined;
+}
+
+/** CPU seconds (user + system) a process has used so far; undefined off Linux or once it is gone. */
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields.length < 15) return undefined;
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100/s on Linux)
+}
+
+/** Pids of processes whose command name matches (e.g. postgres backends, redis-server). */
+export async function pidsNamed(name: string): Promise<number[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === name) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Starts the S3 server in a process of its own; resolves once it listens. */
+export async function startS3ServerProcess(): Promise<{ endpoint: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 's3-server.cli.ts')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (data: Buffer) => {
+      out += data.toString();
+      const match = /S3_ENDPOINT=(\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`S3 server exited with ${code}`)));
+  });
+  return {
+    endpoint,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const done = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await done;
+    },
+  };
 }

@@ -146,7 +146,7 @@ async function peek(stream: Readable, count: number): Promise<{ head: Buffer; re
   const pieces: Buffer[] = [];
   let length = 0;
   while (length < count) {
-    const piece = (await readOne(stream)) as Buffer | null;
+    const piece = (await readOne(stream));
     if (piece === null) break;
     pieces.push(piece);
     length += piece.length;

@@ -25,7 +25,7 @@ const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 4
 
 /** Transport only: schemas in, use case, reply out. */
 export const sessionsRoutes: FastifyPluginAsyncTypebox<{ deps: SessionDeps }> = async (app, { deps }) => {
-  app.addHook('preHandler', app.authenticate);
+  app.addHook('preHandler', (request) => app.authenticate(request));
 
   app.post(
     '/api/audio/sessions',
