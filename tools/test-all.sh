@@ -17,8 +17,10 @@ echo "== lint"
 npx nx run-many -t lint --outputStyle=stream
 echo "== typecheck"
 npx nx run-many -t typecheck --outputStyle=stream
-echo "== docker-compose.yml (offline schema check)"
+echo "== infrastructure: compose schema, generated k8s manifests up to date, infra scripts typecheck"
 npx dclint docker-compose.yml
+node --import tsx infra/k8s/generate-analyzer.ts --check
+npx tsc -p infra
 
 echo "== tests"
 npx jest --maxWorkers=2 "$@"
