@@ -21,10 +21,11 @@ export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
   energyRangeDb: 30,
   mfccCoefficients: 16,
   pitchVetoSemitones: 5,
+  hopSec: 0.01,
 };
 
 /** Pieces with fewer frames than this give no stable covariance: they are labelled after clustering. */
-const MIN_CLUSTER_FRAMES = 60;
+const MIN_CLUSTER_SEC = 0.6;
 /** ΔBIC per frame that maps to a confidence of about 0.73 (logistic). Heuristic scale. */
 const CONFIDENCE_SCALE_PER_FRAME = 0.02;
 
@@ -50,7 +51,11 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
     const end = Math.min(pcm.length, Math.ceil(segment.endSec * opts.sampleRate));
     return {
       offsetSec: start / opts.sampleRate,
-      mfcc: computeMfcc(pcm.subarray(start, end), { sampleRate: opts.sampleRate, coefficients: opts.mfccCoefficients }),
+      mfcc: computeMfcc(pcm.subarray(start, end), {
+        sampleRate: opts.sampleRate,
+        coefficients: opts.mfccCoefficients,
+        hopSamples: Math.round(opts.hopSec * opts.sampleRate),
+      }),
       pitch: opts.pitchVetoSemitones > 0 ? trackPitch(pcm.subarray(start, end), opts.sampleRate) : undefined,
     };
   });
@@ -160,7 +165,7 @@ export function analyzeSpeakersMfccBic(
 ): SpeakerAnalysis {
   const opts = { ...DEFAULT_SPEAKER_OPTIONS, ...options };
   const pieces = extractPieces(pcm, segments, opts);
-  const frameSec = 0.01;
+  const frameSec = opts.hopSec;
   const empty: SpeakerAnalysis = {
     engine: 'mfcc-bic',
     speakerCount: 0,
@@ -171,7 +176,7 @@ export function analyzeSpeakersMfccBic(
   };
   if (pieces.length === 0) return empty;
 
-  const long = pieces.map((_, i) => i).filter((i) => pieces[i]!.stats.count >= MIN_CLUSTER_FRAMES);
+  const long = pieces.map((_, i) => i).filter((i) => pieces[i]!.stats.count * frameSec >= MIN_CLUSTER_SEC);
   const seeds = long.length > 0 ? long : pieces.map((_, i) => i);
   const { clusters, worstMergeBic } = clusterPieces(pieces, seeds, opts.penaltyWeight, opts.pitchVetoSemitones);
 

@@ -44,6 +44,8 @@ export interface SpeakerOptions {
   mfccCoefficients?: number;
   /** Clusters whose median pitch differs by more than this many semitones are never merged. Default 5 (eval: 4-6 gave the same counts). 0 disables. */
   pitchVetoSemitones?: number;
+  /** MFCC frame hop. Default 0.01 s. */
+  hopSec?: number;
 }
 
 export interface SpeakerEngine {
