@@ -125,4 +125,32 @@ describe('analysis pipeline', () => {
     expect(json.durationSec).toBeCloseTo(11, 0);
     expect(json.speakerCount).toBe(1);
   });
+
+  it('the CLI streams a long file in chunks with a progress bar and a session verdict', async () => {
+    const long = concat(fx.file('cli-long.wav'), [
+      silence(fx.file('c1.wav'), 40),
+      speak(fx.file('c2.wav'), LINES[2]!),
+      silence(fx.file('c3.wav'), 30),
+    ]);
+    const { stdout, stderr } = await promisify(execFile)(
+      'npx',
+      [
+        'tsx',
+        path.join(__dirname, '../cli/earshot.cli.ts'),
+        'analyze',
+        long,
+        '--json',
+        '--transcriber',
+        'none',
+        '--no-spot',
+        '--progress',
+      ],
+      { cwd: path.join(__dirname, '../../../..') },
+    );
+    expect(stderr).toMatch(/\[#+\] 100%/);
+    const json = JSON.parse(stdout) as { chunks: number; flagged: boolean; speechSegments: Array<[number, number]> };
+    expect(json.chunks).toBe(3);
+    expect(typeof json.flagged).toBe('boolean');
+    expect(json.speechSegments[0]![0]).toBeGreaterThan(39);
+  });
 });
