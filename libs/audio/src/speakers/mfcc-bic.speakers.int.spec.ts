@@ -102,4 +102,26 @@ describe('findOtherVoices across chunks', () => {
     expect(result.otherVoices.map((v) => v.chunkIndex)).toEqual([2]);
     expect(result.otherVoices[0]!.startSec).toBeGreaterThanOrEqual(60);
   });
+
+  it('uses an enrolment sample as the candidate: a different first voice is flagged from the first chunk', async () => {
+    const { findOtherVoices, profileFromEnrolment } = await import('./session-voices');
+    const analyse = async (voice: string, name: string, lines: string[]) => {
+      const parts = lines.map((line, i) => speak(fx.file(`${name}${i}.wav`), line, { voice }));
+      const pcm = await decodeToPcm(concat(fx.file(`${name}.wav`), parts));
+      const { segments } = await vad.detect(pcm);
+      return analyzeSpeakersMfccBic(pcm, segments);
+    };
+    const enrolment = profileFromEnrolment(await analyse('en-us', 'enrol', LINES.slice(0, 2)));
+    expect(enrolment).toBeDefined();
+    const impostor = await analyse('en+f4', 'imp', LINES);
+    const genuine = await analyse('en-us', 'gen', LINES.slice(2));
+    const result = findOtherVoices(
+      [
+        { chunkIndex: 0, chunkStartSec: 0, ...impostor },
+        { chunkIndex: 1, chunkStartSec: 30, ...genuine },
+      ],
+      { candidate: enrolment! },
+    );
+    expect(result.otherVoices.map((v) => v.chunkIndex)).toEqual([0]);
+  });
 });

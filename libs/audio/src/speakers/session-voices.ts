@@ -107,3 +107,12 @@ export function findOtherVoices(chunks: readonly ChunkVoices[], options: Session
   }
   return { ...(candidate ? { candidate } : {}), otherVoices };
 }
+
+/**
+ * The candidate's voice profile from an enrolment recording (for `findOtherVoices({ candidate })`): the voice with
+ * the most speech in it. Undefined when the recording holds no usable speech.
+ */
+export function profileFromEnrolment(analysis: { voices: VoiceProfile[] }): VoiceProfile | undefined {
+  const main = [...analysis.voices].sort((a, b) => b.speechSec - a.speechSec)[0];
+  return main ? { ...main, speaker: 0 } : undefined;
+}
