@@ -1,3 +1,6 @@
+// sherpa-onnx-node ships no types; the reference lets every consumer's tsconfig (e.g. apps/analyzer) see them.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="../types/sherpa-onnx-node.d.ts" />
 import type { SpeechSegment } from '../types';
 import { round3 } from '../vad/speech-segments';
 import { cosineSimilarity } from './cosine-similarity';
