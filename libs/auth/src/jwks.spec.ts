@@ -1,14 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import { DomainError } from '@earshot/contracts';
 import { createTokenVerifier } from './index';
 
 describe('JWKS / RS256 verification (production identity providers)', () => {
   let server: Server;
   let jwksUrl: string;
-  let privateKey: CryptoKey;
-  let otherKey: CryptoKey;
+  let privateKey: PrivateKey;
+  let otherKey: PrivateKey;
 
   beforeAll(async () => {
     const pair = await generateKeyPair('RS256');
@@ -24,7 +26,7 @@ describe('JWKS / RS256 verification (production identity providers)', () => {
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  const sign = (key: CryptoKey, claims: Record<string, unknown> = { role: 'proctor', org: 'org-9' }) =>
+  const sign = (key: PrivateKey, claims: Record<string, unknown> = { role: 'proctor', org: 'org-9' }) =>
     new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'key-1' }).setSubject('p-1').setIssuer('https://idp.test').setAudience('earshot').setExpirationTime('5m').sign(key);
 
   it('accepts a token signed by a key in the JWKS, checking issuer and audience', async () => {
