@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parseJobPayload, type JobName } from '@earshot/contracts';
 import { healthPlugin, loggerOptions, problemPlugin, type ReadinessCheck } from '@earshot/http';
@@ -35,7 +36,17 @@ export function startAnalyzer(options: AnalyzerOptions): WorkerSet {
 /** Liveness/readiness endpoint of a worker process (Kubernetes probes). */
 export async function buildHealthApp(checks: Record<string, ReadinessCheck>, logLevel = 'info'): Promise<FastifyInstance> {
   const app = Fastify({ logger: loggerOptions(logLevel, 'analyzer') ?? false });
+  // Synchronous analysis blocks the event loop that renews BullMQ job locks (30 s lock, renewed every 15 s):
+  // /health shows how long the loop has been blocked so operators see it long before a lock is lost.
+  const delay = monitorEventLoopDelay({ resolution: 20 });
+  delay.enable();
+  app.addHook('onClose', async () => delay.disable());
+  const ms = (nanoseconds: number) => Math.round(nanoseconds / 1e6);
   await app.register(problemPlugin);
-  await app.register(healthPlugin, { service: 'analyzer', checks });
+  await app.register(healthPlugin, {
+    service: 'analyzer',
+    checks,
+    details: () => ({ eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) } }),
+  });
   return app;
 }

@@ -10,12 +10,14 @@ export interface HealthOptions {
   checks: Record<string, ReadinessCheck>;
   /** Per-check time limit. Default 2000 ms. */
   checkTimeoutMs?: number;
+  /** Extra figures for /health (e.g. event-loop delay of a worker process). */
+  details?: () => Record<string, unknown>;
 }
 
 /** GET /health: the process is alive. GET /ready: every dependency answered; 503 problem otherwise. */
 export const healthPlugin = fp(async (app: FastifyInstance, options: HealthOptions) => {
   const timeoutMs = options.checkTimeoutMs ?? 2_000;
-  app.get('/health', { logLevel: 'warn' }, async () => ({ status: 'ok', service: options.service }));
+  app.get('/health', { logLevel: 'warn' }, async () => ({ status: 'ok', service: options.service, ...options.details?.() }));
   app.get('/ready', { logLevel: 'warn' }, async (_request, reply) => {
     const entries = await Promise.all(
       Object.entries(options.checks).map(async ([name, check]) => {
