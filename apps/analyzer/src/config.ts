@@ -1,4 +1,4 @@
-import { CommonEnvSchema, Env, parseEnv, splitList, Type } from '@earshot/config';
+import { CommonEnvSchema, Env, parseEnv, s3ConfigFrom, splitList, Type } from '@earshot/config';
 import { JOB_NAMES, type JobName } from '@earshot/contracts';
 
 const AnalyzerEnvSchema = Type.Object({
@@ -33,14 +33,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     stages: stages as JobName[],
     database: { url: raw.DATABASE_URL, maxConnections: raw.DATABASE_POOL_SIZE },
     redis: { url: raw.REDIS_URL, queuePrefix: raw.QUEUE_PREFIX },
-    s3: {
-      endpoint: raw.S3_ENDPOINT,
-      region: raw.S3_REGION,
-      bucket: raw.S3_BUCKET,
-      accessKeyId: raw.S3_ACCESS_KEY_ID,
-      secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
-      forcePathStyle: raw.S3_FORCE_PATH_STYLE,
-    },
+    s3: s3ConfigFrom(raw),
     transcriber:
       raw.TRANSCRIBER === 'none'
         ? (false as const)

@@ -1,14 +1,11 @@
-import { CommonEnvSchema, Env, parseEnv, Type, type Static } from '@earshot/config';
+import { CommonEnvSchema, Env, jwtConfigFrom, JwtEnvSchema, parseEnv, Type, type Static } from '@earshot/config';
 
-const { LOG_LEVEL, REDIS_URL, JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE } = CommonEnvSchema;
+const { LOG_LEVEL, REDIS_URL } = CommonEnvSchema;
 
 export const GatewayEnvSchema = Type.Object({
   LOG_LEVEL,
   REDIS_URL,
-  JWT_SECRET,
-  JWT_JWKS_URL,
-  JWT_ISSUER,
-  JWT_AUDIENCE,
+  ...JwtEnvSchema,
   PORT: Env.port(3000),
   HOST: Env.string('127.0.0.1'),
   UPLOADER_URL: Env.url('http://127.0.0.1:3101'),
@@ -41,7 +38,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: raw.HOST,
     port: raw.PORT,
     redisUrl: raw.REDIS_URL,
-    auth: { hs256Secret: raw.JWT_SECRET, jwksUrl: raw.JWT_JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
+    auth: jwtConfigFrom(raw),
     upstreams: { uploaderUrl: raw.UPLOADER_URL.replace(/\/+$/, ''), notifierUrl: raw.NOTIFIER_URL.replace(/\/+$/, '') },
     rateLimit: { uploadsPerMinute: raw.RATE_LIMIT_UPLOADS_PER_MINUTE, apiPerMinute: raw.RATE_LIMIT_API_PER_MINUTE },
     staticDir: raw.STATIC_DIR,

@@ -1,14 +1,11 @@
-import { CommonEnvSchema, Env, parseEnv, Type, type Static } from '@earshot/config';
+import { CommonEnvSchema, Env, jwtConfigFrom, JwtEnvSchema, parseEnv, Type, type Static } from '@earshot/config';
 
-const { LOG_LEVEL, REDIS_URL, JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE } = CommonEnvSchema;
+const { LOG_LEVEL, REDIS_URL } = CommonEnvSchema;
 
 export const NotifierEnvSchema = Type.Object({
   LOG_LEVEL,
   REDIS_URL,
-  JWT_SECRET,
-  JWT_JWKS_URL,
-  JWT_ISSUER,
-  JWT_AUDIENCE,
+  ...JwtEnvSchema,
   PORT: Env.port(3103),
   HOST: Env.string('127.0.0.1'),
   /** Asked whether a caller may see a session (GET /api/audio/sessions/:id with the caller's own token). */
@@ -36,7 +33,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: raw.HOST,
     port: raw.PORT,
     redisUrl: raw.REDIS_URL,
-    auth: { hs256Secret: raw.JWT_SECRET, jwksUrl: raw.JWT_JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
+    auth: jwtConfigFrom(raw),
     uploaderUrl: raw.UPLOADER_URL.replace(/\/+$/, ''),
     subscribeCheckTimeoutMs: raw.SUBSCRIBE_CHECK_TIMEOUT_MS,
   };

@@ -1,4 +1,4 @@
-import { CommonEnvSchema, Env, parseEnv, Type, type Static } from '@earshot/config';
+import { CommonEnvSchema, Env, jwtConfigFrom, parseEnv, s3ConfigFrom, Type, type Static } from '@earshot/config';
 
 const UploaderEnvSchema = Type.Object({
   ...CommonEnvSchema,
@@ -18,15 +18,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     logLevel: raw.LOG_LEVEL,
     database: { url: raw.DATABASE_URL, maxConnections: raw.DATABASE_POOL_SIZE },
     redis: { url: raw.REDIS_URL, queuePrefix: raw.QUEUE_PREFIX },
-    auth: { hs256Secret: raw.JWT_SECRET, jwksUrl: raw.JWT_JWKS_URL, issuer: raw.JWT_ISSUER, audience: raw.JWT_AUDIENCE },
-    s3: {
-      endpoint: raw.S3_ENDPOINT,
-      region: raw.S3_REGION,
-      bucket: raw.S3_BUCKET,
-      accessKeyId: raw.S3_ACCESS_KEY_ID,
-      secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
-      forcePathStyle: raw.S3_FORCE_PATH_STYLE,
-    },
+    auth: jwtConfigFrom(raw),
+    s3: s3ConfigFrom(raw),
     limits: { maxChunkBytes: raw.MAX_CHUNK_BYTES, claimStaleMs: raw.CLAIM_STALE_MS },
   };
 }

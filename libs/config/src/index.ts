@@ -56,6 +56,47 @@ export const splitList = (value: string): string[] =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+/** Bearer-token verification: HS256 with a shared secret (development default), or a JWKS in production. */
+export const JwtEnvSchema = {
+  JWT_SECRET: Env.string('earshot-development-secret-change-me'),
+  JWT_JWKS_URL: Env.optionalString(),
+  JWT_ISSUER: Env.optionalString(),
+  JWT_AUDIENCE: Env.optionalString(),
+};
+
+export const jwtConfigFrom = (raw: { JWT_SECRET: string; JWT_JWKS_URL?: string; JWT_ISSUER?: string; JWT_AUDIENCE?: string }) => ({
+  hs256Secret: raw.JWT_SECRET,
+  jwksUrl: raw.JWT_JWKS_URL,
+  issuer: raw.JWT_ISSUER,
+  audience: raw.JWT_AUDIENCE,
+});
+
+/** Object storage: AWS S3 when S3_ENDPOINT is unset, else any S3-compatible server (MinIO, s3rver). */
+export const S3EnvSchema = {
+  S3_ENDPOINT: Env.optionalString(),
+  S3_REGION: Env.string('us-east-1'),
+  S3_BUCKET: Env.string('earshot-audio'),
+  S3_ACCESS_KEY_ID: Env.string('S3RVER'),
+  S3_SECRET_ACCESS_KEY: Env.string('S3RVER'),
+  S3_FORCE_PATH_STYLE: Env.bool(true),
+};
+
+export const s3ConfigFrom = (raw: {
+  S3_ENDPOINT?: string;
+  S3_REGION: string;
+  S3_BUCKET: string;
+  S3_ACCESS_KEY_ID: string;
+  S3_SECRET_ACCESS_KEY: string;
+  S3_FORCE_PATH_STYLE: boolean;
+}) => ({
+  endpoint: raw.S3_ENDPOINT,
+  region: raw.S3_REGION,
+  bucket: raw.S3_BUCKET,
+  accessKeyId: raw.S3_ACCESS_KEY_ID,
+  secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
+  forcePathStyle: raw.S3_FORCE_PATH_STYLE,
+});
+
 /** Shared pieces of every service's config, parsed by the same rules. */
 export const CommonEnvSchema = {
   LOG_LEVEL: Env.logLevel(),
@@ -63,14 +104,6 @@ export const CommonEnvSchema = {
   REDIS_URL: Env.url('redis://127.0.0.1:6379'),
   /** Prefix of every BullMQ key; lets several deployments (or tests) share one Redis. */
   QUEUE_PREFIX: Env.string('earshot'),
-  JWT_SECRET: Env.string('earshot-development-secret-change-me'),
-  JWT_JWKS_URL: Env.optionalString(),
-  JWT_ISSUER: Env.optionalString(),
-  JWT_AUDIENCE: Env.optionalString(),
-  S3_ENDPOINT: Env.optionalString(),
-  S3_REGION: Env.string('us-east-1'),
-  S3_BUCKET: Env.string('earshot-audio'),
-  S3_ACCESS_KEY_ID: Env.string('S3RVER'),
-  S3_SECRET_ACCESS_KEY: Env.string('S3RVER'),
-  S3_FORCE_PATH_STYLE: Env.bool(true),
+  ...JwtEnvSchema,
+  ...S3EnvSchema,
 };
