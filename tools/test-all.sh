@@ -7,7 +7,7 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-fal
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "== installing npm dependencies"
-  npm ci --no-fund --no-audit
+  bash tools/install-deps.sh
 fi
 
 echo "== checking local services and tools"

@@ -61,8 +61,8 @@ start() {
 }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "installing npm dependencies (npm ci)"
-  npm ci --no-fund --no-audit
+  step "installing npm dependencies "
+  bash tools/install-deps.sh
 fi
 
 step "PostgreSQL, Redis and tools"
