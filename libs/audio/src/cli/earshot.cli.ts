@@ -3,6 +3,7 @@
  * Run from a clone: `npm run earshot -- analyze recording.webm --json`.
  * This entry point is the only place that reads the environment (OPENAI_API_KEY, EARSHOT_MODELS_DIR).
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,9 +12,14 @@ import { isAudioDecodeError } from '../decode/audio-decode.error';
 import { defaultModelsDir } from '../models/model-manifest';
 import {
   analyzeChunk,
+  analyzeChunks,
   analyzeFile,
+  combineChunkRecords,
   createAnalysisEngines,
+  describeEngines,
   type AnalysisResult,
+  type ChunkRecord,
+  type EnginesUsed,
   type FileProgress,
 } from '../pipeline/analyze';
 import type { TranscriberConfig } from '../transcribe/transcriber';
@@ -32,6 +38,7 @@ const USAGE = `usage: earshot analyze <file> [options]
   --no-spot                   no keyword spotting on the audio
   --vad-threshold N           Silero speech threshold (default 0.5)
   --progress                  progress bar even when stderr is not a terminal
+  --jobs N                    split a long file over N processes (one per core); default 1
 `;
 
 const CHUNK_SEC = 30;
@@ -90,6 +97,103 @@ function printReport(result: AnalysisResult): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+interface RangeOutput {
+  records: ChunkRecord[];
+  engines: EnginesUsed;
+  notices: string[];
+}
+
+/** Options of this run passed on to the range children (everything but the output and split flags). */
+function childOptionArgs(argv: readonly string[]): string[] {
+  const dropWithValue = new Set(['--jobs', '--from', '--to']);
+  const dropAlone = new Set(['--json', '--progress']);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) continue; // positionals are set by the parent
+    const [name] = arg.split('=');
+    if (dropAlone.has(name!)) continue;
+    if (dropWithValue.has(name!)) {
+      if (!arg.includes('=')) i++;
+      continue;
+    }
+    out.push(arg);
+    const next = argv[i + 1];
+    if (!arg.includes('=') && next !== undefined && !next.startsWith('--')) out.push(argv[++i]!);
+  }
+  return out;
+}
+
+/**
+ * Splits a long file into `jobs` time ranges on chunk boundaries, analyses each in its own process (each uses one
+ * core) and combines their chunk records into one result.
+ */
+async function analyzeInProcesses(
+  file: string,
+  durationSec: number,
+  jobs: number,
+  argv: readonly string[],
+  onProgress?: (p: FileProgress) => void,
+) {
+  const chunks = Math.ceil(durationSec / CHUNK_SEC);
+  const perJob = Math.ceil(chunks / jobs);
+  const ranges = Array.from(
+    { length: jobs },
+    (_, j) => [j * perJob * CHUNK_SEC, Math.min(durationSec, (j + 1) * perJob * CHUNK_SEC)] as const,
+  ).filter(([from, to]) => to > from);
+  const processed = ranges.map(() => 0);
+  const outputs = await Promise.all(
+    ranges.map(
+      ([from, to], j) =>
+        new Promise<RangeOutput>((resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            [
+              ...process.execArgv,
+              __filename,
+              'analyze-range',
+              file,
+              '--from',
+              String(from),
+              '--to',
+              String(to),
+              ...childOptionArgs(argv),
+            ],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
+          );
+          let stdout = '';
+          let stderr = '';
+          child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+          child.stderr.setEncoding('utf8').on('data', (text: string) => {
+            for (const line of text.split('\n')) {
+              const match = /^progress ([\d.]+)$/.exec(line);
+              if (!match) {
+                if (line.trim()) stderr = (stderr + line + '\n').slice(-2000);
+                continue;
+              }
+              processed[j] = Number(match[1]);
+              onProgress?.({
+                processedSec: processed.reduce((a, b) => a + b, 0),
+                totalSec: durationSec,
+                chunkIndex: 0,
+              });
+            }
+          });
+          child.on('error', reject);
+          child.on('close', (code) =>
+            code === 0
+              ? resolve(JSON.parse(stdout) as RangeOutput)
+              : reject(new Error(`range ${from}-${to} s failed (${code}): ${stderr.trim()}`)),
+          );
+        }),
+    ),
+  );
+  return combineChunkRecords(
+    outputs.flatMap((o) => o.records),
+    { engines: outputs[0]!.engines, notices: [...new Set(outputs.flatMap((o) => o.notices))] },
+  );
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -107,11 +211,14 @@ export async function main(argv: string[]): Promise<number> {
       'no-spot': { type: 'boolean' },
       'vad-threshold': { type: 'string' },
       progress: { type: 'boolean' },
+      jobs: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, file] = positionals;
-  if (values.help || command !== 'analyze' || !file) {
+  if (values.help || (command !== 'analyze' && command !== 'analyze-range') || !file) {
     process.stderr.write(USAGE);
     return values.help ? 0 : 2;
   }
@@ -136,18 +243,38 @@ export async function main(argv: string[]): Promise<number> {
       ...(values['vad-threshold'] ? { vad: { threshold: Number(values['vad-threshold']) } } : {}),
     };
     const durationSec = await probeDurationSec(file);
+    if (command === 'analyze-range') {
+      // Child of --jobs: analyse one time range and hand the chunk records back as JSON.
+      const records = await analyzeChunks(file, engines, {
+        ...options,
+        durationSec,
+        chunkSec: CHUNK_SEC,
+        startSec: Number(values.from ?? 0),
+        endSec: Number(values.to ?? durationSec),
+        onProgress: (p: FileProgress) => process.stderr.write(`progress ${p.processedSec}\n`),
+      });
+      process.stdout.write(
+        `${JSON.stringify({ records, engines: describeEngines(engines, options), notices: engines.notices })}\n`,
+      );
+      return 0;
+    }
     let result: AnalysisResult;
+    const jobs = Math.max(1, Math.floor(Number(values.jobs ?? 1)));
     if (durationSec <= CHUNK_SEC + 1) {
       result = await analyzeChunk(file, engines, options);
     } else {
       const startedMs = Date.now();
       const showProgress = values.progress || process.stderr.isTTY;
-      const { session: _session, ...fileResult } = await analyzeFile(file, engines, {
-        ...options,
-        durationSec,
-        chunkSec: CHUNK_SEC,
-        ...(showProgress ? { onProgress: (p: FileProgress) => drawProgress(p, startedMs) } : {}),
-      });
+      const onProgress = showProgress ? (p: FileProgress) => drawProgress(p, startedMs) : undefined;
+      const { session: _session, ...fileResult } =
+        jobs > 1 && durationSec > jobs * CHUNK_SEC
+          ? await analyzeInProcesses(file, durationSec, jobs, argv, onProgress)
+          : await analyzeFile(file, engines, {
+              ...options,
+              durationSec,
+              chunkSec: CHUNK_SEC,
+              ...(onProgress ? { onProgress } : {}),
+            });
       if (showProgress) process.stderr.write('\n');
       result = fileResult;
     }

@@ -152,5 +152,26 @@ describe('analysis pipeline', () => {
     expect(json.chunks).toBe(3);
     expect(typeof json.flagged).toBe('boolean');
     expect(json.speechSegments[0]![0]).toBeGreaterThan(39);
+
+    // --jobs 2: two processes, each a time range, combined into the same result
+    const split = await promisify(execFile)(
+      'npx',
+      [
+        'tsx',
+        path.join(__dirname, '../cli/earshot.cli.ts'),
+        'analyze',
+        long,
+        '--json',
+        '--transcriber',
+        'none',
+        '--no-spot',
+        '--jobs',
+        '2',
+      ],
+      { cwd: path.join(__dirname, '../../../..') },
+    );
+    const splitJson = JSON.parse(split.stdout) as typeof json;
+    expect(splitJson.chunks).toBe(3);
+    expect(splitJson.speechSegments).toEqual(json.speechSegments);
   });
 });

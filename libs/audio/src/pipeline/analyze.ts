@@ -132,7 +132,7 @@ function toPhraseOutput(hits: readonly PhraseHit[], offsetSec = 0): AnalysisResu
   }));
 }
 
-interface ChunkStagesResult {
+export interface ChunkStagesResult {
   durationSec: number;
   speechSegments: SpeechSegment[];
   voiceActivityRatio: number;
@@ -238,15 +238,19 @@ export interface AnalyzeFileOptions extends AnalyzeOptions {
   endSec?: number;
 }
 
+/** One analysed chunk of a longer recording, as JSON: what the session summary and the merge need. */
+export type ChunkRecord = ChunkStagesResult & { chunkIndex: number; chunkStartSec: number };
+
 /**
- * Analyses a recording of any length with flat memory: decoded as a stream of 30 s chunks, each chunk analysed,
- * results merged onto one timeline, then the session summary (other voices, priority, flagged).
+ * Analyses a recording (or a time range of it) chunk by chunk with flat memory: decoded as a stream of 30 s
+ * blocks, each run through every stage. Chunk indexes count from the start of the file, so ranges analysed by
+ * different processes can be combined.
  */
-export async function analyzeFile(
+export async function analyzeChunks(
   input: string,
   engines: AnalysisEngines,
   opts: AnalyzeFileOptions = {},
-): Promise<AnalysisResult & { session: SessionStageResult }> {
+): Promise<ChunkRecord[]> {
   const chunkSec = opts.chunkSec ?? 30;
   const fileSec =
     opts.durationSec ?? (await probeDurationSec(input, { ...(opts.signal ? { signal: opts.signal } : {}) }));
@@ -254,9 +258,7 @@ export async function analyzeFile(
   const toSec = Math.min(fileSec, opts.endSec ?? fileSec);
   const totalSec = Math.max(0, toSec - fromSec);
   const phrases = buildPhraseList(opts.watchPhrases);
-  const chunks: Array<ChunkStagesResult & { chunkIndex: number; chunkStartSec: number }> = [];
-  let chunkIndex = 0;
-  let vadEngine: VadEngineName = engines.vad.engine;
+  const chunks: ChunkRecord[] = [];
   const blocks = streamPcm(input, {
     blockSamples: Math.round(chunkSec * ANALYSIS_SAMPLE_RATE),
     ...(fromSec > 0 ? { startSec: fromSec } : {}),
@@ -264,18 +266,28 @@ export async function analyzeFile(
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   for await (const pcm of blocks) {
-    const chunkStartSec = fromSec + chunkIndex * chunkSec;
+    const chunkStartSec = fromSec + chunks.length * chunkSec;
     const r = await runChunkStages(pcm, engines, phrases, opts);
-    vadEngine = r.vadEngine;
-    // Keep what the merge needs; drop the PCM.
-    chunks.push({ ...r, chunkIndex, chunkStartSec });
-    chunkIndex++;
+    chunks.push({ ...r, chunkIndex: Math.round(chunkStartSec / chunkSec), chunkStartSec });
     opts.onProgress?.({
       processedSec: Math.min(totalSec, chunkStartSec - fromSec + r.durationSec),
       totalSec,
-      chunkIndex,
+      chunkIndex: chunks.length,
     });
   }
+  return chunks;
+}
+
+/**
+ * One result for a whole recording from its chunk records (from one process or several): speech joined across
+ * chunk boundaries, the session summary (other voices, priority, flagged) and one timeline.
+ */
+export function combineChunkRecords(
+  records: readonly ChunkRecord[],
+  context: { engines: EnginesUsed; notices: readonly string[] },
+  opts: Pick<AnalyzeOptions, 'score' | 'session'> = {},
+): AnalysisResult & { session: SessionStageResult } {
+  const chunks = [...records].sort((a, b) => a.chunkStartSec - b.chunkStartSec);
   const session = runSessionSummaryStage(
     chunks.map((c) => ({
       chunkIndex: c.chunkIndex,
@@ -297,16 +309,13 @@ export async function analyzeFile(
   const durationSec = round3(chunks.reduce((sum, c) => sum + c.durationSec, 0));
   const speechSec = speech.reduce((sum, s) => sum + s.endSec - s.startSec, 0);
   const hasCandidate = chunks.some((c) => c.speakerCount > 0);
-  const speakerCount =
-    chunks.length === 1
-      ? chunks[0]!.speakerCount
-      : (hasCandidate ? 1 : 0) + new Set(session.otherVoices.map((v) => `${v.chunkIndex}:${v.speaker}`)).size;
+  const sessionVoices = (hasCandidate ? 1 : 0) + new Set(session.otherVoices.map((v) => v.voiceId)).size;
   return {
     durationSec,
     speechSegments: speech.map((s) => [s.startSec, s.endSec]),
     voiceActivityRatio: durationSec > 0 ? round3(speechSec / durationSec) : 0,
     speakerCount:
-      chunks.length === 1 ? chunks[0]!.speakerCount : Math.max(speakerCount, ...chunks.map((c) => c.speakerCount)),
+      chunks.length === 1 ? chunks[0]!.speakerCount : Math.max(sessionVoices, ...chunks.map((c) => c.speakerCount)),
     speakerChanges: chunks.flatMap((c) => c.speakerChanges.map((t) => round3(t + c.chunkStartSec))),
     speakerConfidence: chunks.length ? Math.min(...chunks.map((c) => c.speakerConfidence)) : 1,
     transcript: chunks
@@ -334,8 +343,23 @@ export async function analyzeFile(
     score: session.priorityScore,
     flagged: session.flagged,
     chunks: chunks.length,
-    engines: enginesUsed(engines, vadEngine, opts.spotInAudio ?? true),
-    notices: [...new Set([...engines.notices, ...chunks.flatMap((c) => c.notices)])],
+    engines: chunks.some((c) => c.vadEngine === 'energy') ? { ...context.engines, vad: 'energy' } : context.engines,
+    notices: [...new Set([...context.notices, ...chunks.flatMap((c) => c.notices)])],
     session,
   };
+}
+
+/** Analyses a recording of any length in-process: `analyzeChunks` then `combineChunkRecords`. */
+export async function analyzeFile(
+  input: string,
+  engines: AnalysisEngines,
+  opts: AnalyzeFileOptions = {},
+): Promise<AnalysisResult & { session: SessionStageResult }> {
+  const records = await analyzeChunks(input, engines, opts);
+  return combineChunkRecords(records, { engines: describeEngines(engines, opts), notices: engines.notices }, opts);
+}
+
+/** The engines a run uses, as reported in results. */
+export function describeEngines(engines: AnalysisEngines, opts: Pick<AnalyzeOptions, 'spotInAudio'> = {}): EnginesUsed {
+  return enginesUsed(engines, engines.vad.engine, opts.spotInAudio ?? true);
 }

@@ -126,7 +126,7 @@ export function scoreChunk(input: ScoreInput, options: ScoreOptions = {}): Chunk
       other.startSec,
       other.startSec + other.speechSec,
       1,
-      `a voice unlike the candidate's, ${other.speechSec} s of speech (distance ${Math.round(other.distance * 100) / 100})`,
+      `${other.firstAppearance ? 'a new voice' : 'a voice heard before'} unlike the candidate's (voice #${other.voiceId}), ${other.speechSec} s of speech (distance ${Math.round(other.distance * 100) / 100})`,
     );
   }
 

@@ -20,6 +20,10 @@ export interface OtherVoice {
   speechSec: number;
   /** Against the candidate's voice, positive when different: ΔBIC (statistics) or threshold − cosine similarity. */
   distance: number;
+  /** Other voices that match each other across chunks share an id (1, 2, ...): the number of distinct voices. */
+  voiceId: number;
+  /** True the first time this voice id is heard in the session. */
+  firstAppearance: boolean;
 }
 
 export interface SessionVoicesOptions {
@@ -81,6 +85,7 @@ export function findOtherVoices(chunks: readonly ChunkVoices[], options: Session
   const minVoiceSec = options.minVoiceSec ?? 1.5;
   let candidate = options.candidate;
   const otherVoices: OtherVoice[] = [];
+  const knownOthers: Array<{ id: number; profile: VoiceProfile }> = [];
   const ordered = [...chunks].sort((a, b) => a.chunkIndex - b.chunkIndex);
   for (const chunk of ordered) {
     for (const voice of chunk.voices) {
@@ -93,12 +98,26 @@ export function findOtherVoices(chunks: readonly ChunkVoices[], options: Session
       if (distance === undefined) continue; // profiles from different engines cannot be compared
       if (distance > 0) {
         const firstTurn = chunk.turns?.find((turn) => turn.speaker === voice.speaker);
+        // The same other voice coming back (a helper in the room) keeps its id.
+        let known: { id: number; profile: VoiceProfile } | undefined;
+        let bestDistance = 0;
+        for (const other of knownOthers) {
+          const d = voiceDistance(other.profile, voice, penaltyWeight, similarityThreshold);
+          if (d !== undefined && d <= bestDistance) {
+            bestDistance = d;
+            known = other;
+          }
+        }
+        if (known) known.profile = mergeVoices(known.profile, voice);
+        else knownOthers.push((known = { id: knownOthers.length + 1, profile: voice }));
         otherVoices.push({
           chunkIndex: chunk.chunkIndex,
           speaker: voice.speaker,
           startSec: chunk.chunkStartSec + (firstTurn?.startSec ?? 0),
           speechSec: voice.speechSec,
           distance,
+          voiceId: known.id,
+          firstAppearance: !otherVoices.some((v) => v.voiceId === known.id),
         });
       } else if (!options.candidate) {
         candidate = mergeVoices(candidate, voice);
