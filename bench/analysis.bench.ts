@@ -231,6 +231,24 @@ async function benchHour(): Promise<Record<string, unknown>> {
     runChild(['--part', 'range', '--file', file, '--from', '1800', '--to', '3600'], hasTaskset ? 1 : undefined),
   ]);
   const twoProcessWallMs = Math.round(performance.now() - started);
+  // The same through the command line a user runs.
+  const cliStarted = performance.now();
+  execFileSync(
+    TSX,
+    [
+      path.join(REPO_ROOT, 'libs/audio/src/cli/earshot.cli.ts'),
+      'analyze',
+      file,
+      '--json',
+      '--transcriber',
+      'none',
+      '--no-spot',
+      '--jobs',
+      '2',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const cliJobs2WallMs = Math.round(performance.now() - cliStarted);
   return {
     audioSec: 3600,
     oneProcess: single,
@@ -240,6 +258,7 @@ async function benchHour(): Promise<Record<string, unknown>> {
       cpuSec: Math.round(halves.reduce((sum, h) => sum + (h.cpuSec ?? 0), 0) * 10) / 10,
       chunks: halves.map((h) => h.chunks),
     },
+    cliJobs2WallMs,
     loadAverageBefore: loadBefore,
   };
 }
@@ -288,6 +307,7 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- |',
       `| one process | ${(one.wallMs / 1000).toFixed(1)} s | ${one.cpuSec ?? '?'} s | ${one.maxRssMb} MB |`,
       `| two processes (one per core, each half) | ${(two.wallMs / 1000).toFixed(1)} s | ${two.cpuSec} s | ${two.maxRssMbEach.join(' + ')} MB |`,
+      `| \`earshot analyze hour.webm --transcriber none --no-spot --jobs 2\` | ${((hour.cliJobs2WallMs as number) / 1000).toFixed(1)} s | | |`,
     );
   }
   const md = [
