@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { concat, createFixtureDir, silence, speak, type FixtureDir } from '../../test/audio-fixtures';
 import { decodeToPcm } from '../decode/ffmpeg.decoder';
 import { createVad } from '../vad/vad';
@@ -34,6 +35,38 @@ describe('levels and flags on generated audio', () => {
     expect(flags.some((f) => f.type === 'loud_non_speech')).toBe(true);
     expect(flags.some((f) => f.type === 'low_level_speech')).toBe(true);
     expect(flags.some((f) => f.type === 'silent_microphone')).toBe(false);
+  });
+
+  it('flags whispering (unvoiced speech) at a normal level, and not ordinary speech', async () => {
+    const whisper = speak(fx.file('whisper.wav'), 'can you tell me the answer to question number four please', {
+      voice: 'en+whisper',
+    });
+    const normal = speak(fx.file('normal2.wav'), 'can you tell me the answer to question number four please', {
+      voice: 'en-us',
+    });
+    const vad = await createVad();
+    const flagsOf = async (file: string) => {
+      const pcm = await decodeToPcm(
+        concat(fx.file(`pad-${path.basename(file)}`), [
+          silence(fx.file('p1.wav'), 1),
+          file,
+          silence(fx.file('p2.wav'), 1),
+        ]),
+      );
+      const { segments } = await vad.detect(pcm);
+      return scoreChunk({
+        durationSec: pcm.length / 16000,
+        speechSegments: segments,
+        levels: summarizeLevels(pcm, segments),
+      }).flags;
+    };
+    const whisperFlags = await flagsOf(whisper);
+    const normalFlags = await flagsOf(normal);
+    await vad.close();
+    expect(whisperFlags).toEqual([
+      expect.objectContaining({ type: 'low_level_speech', evidence: expect.stringMatching(/whisper-like/) }),
+    ]);
+    expect(normalFlags.filter((f) => f.type === 'low_level_speech')).toEqual([]);
   });
 
   it('reports digital silence as a silent microphone', async () => {

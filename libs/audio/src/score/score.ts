@@ -37,6 +37,8 @@ export interface ScoreOptions {
   lowSpeechDbfs?: number;
   /** Low-level speech shorter than this is ignored. Default 1 s. */
   minLowSpeechSec?: number;
+  /** Speech with fewer voiced windows than this share is whisper-like (unvoiced). Default 0.1. */
+  whisperVoicedRatio?: number;
   /** Loud non-speech shorter than this is ignored. Default 0.1 s. */
   minLoudSec?: number;
   /** A chunk whose RMS is below this is a silent or missing microphone. Default -75 dBFS. */
@@ -61,6 +63,7 @@ export const DEFAULT_SCORE_OPTIONS: Required<Omit<ScoreOptions, 'weights'>> = {
   sustainedTalkingSec: 10,
   lowSpeechDbfs: -42,
   minLowSpeechSec: 1,
+  whisperVoicedRatio: 0.1,
   minLoudSec: 0.1,
   silentDbfs: -75,
   spotterOnlyFactor: 0.5,
@@ -157,14 +160,25 @@ export function scoreChunk(input: ScoreInput, options: ScoreOptions = {}): Chunk
 
   input.speechSegments.forEach((segment, i) => {
     const level = input.levels.speechLevelsDbfs[i];
+    const voiced = input.levels.speechVoicedRatios?.[i];
     const lengthSec = segment.endSec - segment.startSec;
-    if (level !== undefined && level < opts.lowSpeechDbfs && lengthSec >= opts.minLowSpeechSec) {
+    if (lengthSec < opts.minLowSpeechSec) return;
+    if (level !== undefined && level < opts.lowSpeechDbfs) {
+      const strength = Math.min(1, (opts.lowSpeechDbfs - level) / 10 + 0.5);
       add(
         'low_level_speech',
         segment.startSec,
         segment.endSec,
-        Math.min(1, (opts.lowSpeechDbfs - level) / 10 + 0.5),
+        strength,
         `speech at ${level} dBFS (below ${opts.lowSpeechDbfs} dBFS)`,
+      );
+    } else if (voiced !== undefined && voiced < opts.whisperVoicedRatio) {
+      add(
+        'low_level_speech',
+        segment.startSec,
+        segment.endSec,
+        0.8,
+        `whisper-like speech: ${Math.round(voiced * 100)} % of it voiced`,
       );
     }
   });
