@@ -13,6 +13,20 @@ const ONNX_LOG_ERRORS_ONLY = 3;
 const DEFAULT_LANES = 8;
 /** Frames (32 ms each) a lane runs before its outputs are kept. */
 const DEFAULT_WARMUP_FRAMES = 16;
+/** Whispered speech was still found at -57 dBFS RMS; nothing quieter than this in every frame is speech. */
+const DEFAULT_QUIET_DBFS = -65;
+
+/** True when every frame's mean power is below `dbfs`. */
+function isQuiet(pcm: Float32Array, dbfs: number): boolean {
+  const limit = FRAME_SAMPLES * 10 ** (dbfs / 10);
+  for (let offset = 0; offset + FRAME_SAMPLES <= pcm.length; offset += FRAME_SAMPLES) {
+    let energy = 0;
+    for (let i = offset; i < offset + FRAME_SAMPLES; i++) energy += pcm[i]! * pcm[i]!;
+    if (energy >= limit) return false;
+  }
+  return true;
+}
+
 /** Below this many frames per lane, batching saves nothing worth the warm-up. */
 const MIN_LANE_FRAMES = 32;
 
@@ -25,6 +39,8 @@ export interface SileroVadOptions {
   lanes?: number;
   /** Frames each lane after the first runs before its outputs count. Default 16 (0.5 s). */
   warmupFrames?: number;
+  /** An input with no 32 ms frame at or above this level is silence without running the model. Default -65 dBFS. */
+  quietDbfs?: number;
 }
 
 export function defaultSileroModelPath(): string {
@@ -46,6 +62,7 @@ export async function createSileroVad(options: SileroVadOptions = {}): Promise<V
   if (!probabilityName || !stateName) throw new Error('Silero model has unexpected outputs');
 
   const lanes = Math.max(1, Math.floor(options.lanes ?? DEFAULT_LANES));
+  const quietDbfs = options.quietDbfs ?? DEFAULT_QUIET_DBFS;
   const warmupFrames = Math.max(0, Math.floor(options.warmupFrames ?? DEFAULT_WARMUP_FRAMES));
   const sampleRateTensor = new ort.Tensor('int64', BigInt64Array.from([BigInt(ANALYSIS_SAMPLE_RATE)]));
   /** Model state and audio context carried from the end of the previous call (long inputs in blocks). */
@@ -60,6 +77,12 @@ export async function createSileroVad(options: SileroVadOptions = {}): Promise<V
     const frames = Math.floor(pcm.length / FRAME_SAMPLES);
     const probabilities = new Float32Array(frames);
     if (frames === 0) return { probabilities, frameSamples: FRAME_SAMPLES };
+    if (isQuiet(pcm, quietDbfs)) {
+      // A silent chunk (muted or idle microphone, common in exams) skips the model: no speech, fresh state.
+      carriedState.fill(0);
+      carriedContext.fill(0);
+      return { probabilities, frameSamples: FRAME_SAMPLES };
+    }
     // Independent lanes over consecutive stretches of the input run as one batch: one session.run per step
     // instead of per frame. Lane 0 starts on the carried state; lane k>0 starts `warmupFrames` early from a
     // zero state and discards those outputs, which is enough for the recurrent state to settle.

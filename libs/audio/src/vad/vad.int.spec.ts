@@ -68,6 +68,14 @@ describe('VAD on real audio (onnxruntime + Silero v5)', () => {
     }
   });
 
+  it('treats an input whose every frame is below the quiet level as silence, and still hears quiet speech', async () => {
+    const hiss = await decodeToPcm(noise(fx.file('hiss.wav'), 30, 'white', 0.0002)); // about -80 dBFS
+    expect((await vad.detect(hiss)).segments).toEqual([]);
+    const speech = await decodeToPcm(speechFile);
+    const quiet = speech.map((sample) => sample * 0.01); // speech 40 dB down
+    expect((await vad.detect(quiet, { minSilenceMs: 300 })).segments.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('carries state across blocks exactly like one pass (lanes: 1)', async () => {
     const exact = await createSileroVad({ lanes: 1 });
     try {
