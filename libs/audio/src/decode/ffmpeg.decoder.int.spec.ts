@@ -1,4 +1,4 @@
-import { createReadStream, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createFixtureDir, encode, speak, concat, silence, type FixtureDir } from '../../test/audio-fixtures';
 import { AudioDecodeError } from './audio-decode.error';
@@ -29,7 +29,7 @@ describe('ffmpeg decoder (real ffmpeg)', () => {
 
   it('decodes webm/opus from a path and from a stream to the same samples (ffmpeg)', async () => {
     const fromPath = await decodeToPcm(webm, { inProcessOpus: false });
-    const fromStream = await decodeToPcm(createReadStream(webm));
+    const fromStream = await decodeToPcm(createReadStream(webm), { inProcessOpus: false });
     expect(Math.abs(fromPath.length - expectedSamples(wav))).toBeLessThan(16000 * 0.05);
     expect(fromStream.length).toBe(fromPath.length);
     expect(fromStream[8000]).toBeCloseTo(fromPath[8000]!, 6);
@@ -48,6 +48,22 @@ describe('ffmpeg decoder (real ffmpeg)', () => {
       b2 += viaFfmpeg[i]! ** 2;
     }
     expect(dot / Math.sqrt(a2 * b2)).toBeGreaterThan(0.99);
+  });
+
+  it('decodes a stream or bytes of webm/opus in-process like the file, and replays a large stream into ffmpeg', async () => {
+    const fromFile = await decodeToPcm(webm);
+    expect(await decodeToPcm(createReadStream(webm))).toEqual(fromFile);
+    expect(await decodeToPcm(readFileSync(webm))).toEqual(fromFile);
+    // over the in-process limit: what was already read is replayed to ffmpeg ahead of the rest
+    const viaFfmpeg = await decodeToPcm(webm, { inProcessOpus: false });
+    const replayed = await decodeToPcm(createReadStream(webm, { highWaterMark: 512 }), { inProcessMaxBytes: 2048 });
+    expect(replayed.length).toBe(viaFfmpeg.length);
+    expect(replayed[16000]).toBeCloseTo(viaFfmpeg[16000]!, 6);
+  });
+
+  it('decodes bytes of other formats through ffmpeg', async () => {
+    const pcm = await decodeToPcm(readFileSync(wav));
+    expect(Math.abs(pcm.length - expectedSamples(wav))).toBeLessThan(10);
   });
 
   it('falls back to ffmpeg for webm it cannot decode in-process (Vorbis)', async () => {

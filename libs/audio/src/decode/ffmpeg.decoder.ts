@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { AudioDecodeError } from './audio-decode.error';
 import { decodeWebmOpus, isWebm, OPUS_NATIVE_RATES } from './webm-opus.decoder';
@@ -9,7 +9,8 @@ export const ANALYSIS_SAMPLE_RATE = 16_000;
 const BYTES_PER_SAMPLE = 4; // f32le
 const STDERR_KEEP_CHARS = 4_000;
 
-export type AudioInput = string | NodeJS.ReadableStream;
+/** A file path, a readable stream (e.g. an S3 body) or the bytes of a file. */
+export type AudioInput = string | NodeJS.ReadableStream | Uint8Array;
 
 export interface DecodeOptions {
   /** Output sample rate in Hz. Default 16000. */
@@ -36,11 +37,24 @@ export interface DecodeToPcmOptions extends DecodeOptions {
 
 const DEFAULT_IN_PROCESS_MAX_BYTES = 32 * 1024 * 1024;
 
+function wantsInProcess(opts: DecodeToPcmOptions): boolean {
+  const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
+  return opts.inProcessOpus !== false && !opts.startSec && !opts.maxDurationSec && OPUS_NATIVE_RATES.has(sampleRate);
+}
+
+/** Decodes webm/opus bytes in-process; undefined means "use ffmpeg" (not webm, not Opus, laced, damaged). */
+async function tryDecodeBytes(bytes: Uint8Array, opts: DecodeToPcmOptions): Promise<Float32Array | undefined> {
+  if (!wantsInProcess(opts) || !isWebm(bytes)) return undefined;
+  try {
+    return await decodeWebmOpus(bytes, opts.sampleRate ?? ANALYSIS_SAMPLE_RATE);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a small webm file and decodes it in-process; undefined means "use ffmpeg". */
 async function tryDecodeInProcess(file: string, opts: DecodeToPcmOptions): Promise<Float32Array | undefined> {
-  const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
-  if (opts.inProcessOpus === false || opts.startSec || opts.maxDurationSec || !OPUS_NATIVE_RATES.has(sampleRate))
-    return undefined;
+  if (!wantsInProcess(opts)) return undefined;
   let bytes: Buffer;
   try {
     const handle = await open(file, 'r');
@@ -57,11 +71,49 @@ async function tryDecodeInProcess(file: string, opts: DecodeToPcmOptions): Promi
   } catch {
     return undefined; // let ffmpeg report the problem
   }
-  try {
-    return await decodeWebmOpus(bytes, sampleRate);
-  } catch {
-    return undefined; // not Opus, laced, damaged: ffmpeg decides
+  return tryDecodeBytes(bytes, opts);
+}
+
+/**
+ * Reads a stream up to `maxBytes`. A stream that ends within the limit comes back as bytes; a longer one comes
+ * back as a stream that replays what was read and continues with the rest.
+ */
+async function bufferSmallStream(
+  stream: NodeJS.ReadableStream,
+  maxBytes: number,
+): Promise<Uint8Array | NodeJS.ReadableStream> {
+  const iterator = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  let sizeBytes = 0;
+  for (;;) {
+    let next: IteratorResult<Buffer | string>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      throw new AudioDecodeError('INPUT_ERROR', 'input stream failed', '', { cause: error });
+    }
+    if (next.done) return Buffer.concat(parts, sizeBytes);
+    const part = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    parts.push(part);
+    sizeBytes += part.length;
+    if (sizeBytes > maxBytes) break;
   }
+  async function* replay(): AsyncGenerator<Buffer> {
+    yield* parts;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    }
+  }
+  return Readable.from(replay());
+}
+
+/** Bytes become a stream for ffmpeg's stdin; paths and streams pass through. */
+function asFfmpegInput(input: AudioInput): string | NodeJS.ReadableStream {
+  return input instanceof Uint8Array
+    ? Readable.from([Buffer.from(input.buffer, input.byteOffset, input.byteLength)])
+    : input;
 }
 
 export interface StreamPcmOptions extends DecodeOptions {
@@ -76,7 +128,7 @@ type FfmpegProcess = ChildProcessByStdio<Writable | null, Readable, Readable>;
  * an AbortSignal and the exit code, which `spawn` gives natively; fluent-ffmpeg adds an `ffprobe`-style
  * capability check and an event layer on the same spawn (measured in bench/analysis.bench.ts).
  */
-function spawnFfmpeg(input: AudioInput, opts: DecodeOptions): FfmpegProcess {
+function spawnFfmpeg(input: string | NodeJS.ReadableStream, opts: DecodeOptions): FfmpegProcess {
   const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
   const fromStream = typeof input !== 'string';
   const args = [
@@ -110,7 +162,7 @@ interface RunningDecode {
   kill: () => void;
 }
 
-function startDecode(input: AudioInput, opts: DecodeOptions): RunningDecode {
+function startDecode(input: string | NodeJS.ReadableStream, opts: DecodeOptions): RunningDecode {
   if (opts.signal?.aborted) throw new AudioDecodeError('ABORTED', 'decode aborted before start');
   const child = spawnFfmpeg(input, opts);
   let stderr = '';
@@ -185,12 +237,19 @@ function toFloat32(buffer: Buffer): Float32Array {
 /** Decodes any audio or video container to mono float PCM (16 kHz by default). Throws AudioDecodeError. */
 export async function decodeToPcm(input: AudioInput, opts: DecodeToPcmOptions = {}): Promise<Float32Array> {
   if (opts.signal?.aborted) throw new AudioDecodeError('ABORTED', 'decode aborted before start');
-  if (typeof input === 'string') {
-    const pcm = await tryDecodeInProcess(input, opts);
-    if (opts.signal?.aborted) throw new AudioDecodeError('ABORTED', 'decode aborted');
-    if (pcm) return pcm;
+  let source = input;
+  if (wantsInProcess(opts) && typeof source !== 'string' && !(source instanceof Uint8Array)) {
+    source = await bufferSmallStream(source, opts.inProcessMaxBytes ?? DEFAULT_IN_PROCESS_MAX_BYTES);
   }
-  const running = startDecode(input, opts);
+  const inProcess =
+    typeof source === 'string'
+      ? await tryDecodeInProcess(source, opts)
+      : source instanceof Uint8Array
+        ? await tryDecodeBytes(source, opts)
+        : undefined;
+  if (opts.signal?.aborted) throw new AudioDecodeError('ABORTED', 'decode aborted');
+  if (inProcess) return inProcess;
+  const running = startDecode(asFfmpegInput(source), opts);
   const parts: Buffer[] = [];
   let sizeBytes = 0;
   running.stdout.on('data', (part: Buffer) => {
@@ -211,7 +270,7 @@ export async function* streamPcm(input: AudioInput, opts: StreamPcmOptions = {})
   const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
   const blockSamples = opts.blockSamples ?? sampleRate * 30;
   const blockBytes = blockSamples * BYTES_PER_SAMPLE;
-  const running = startDecode(input, opts);
+  const running = startDecode(asFfmpegInput(input), opts);
   const block = Buffer.alloc(blockBytes);
   let filled = 0;
   let totalSamples = 0;
