@@ -1,7 +1,1 @@
-module.exports = {
-  ...require('../../jest.preset.js'),
-  displayName: 'audio',
-  rootDir: __dirname,
-  testEnvironment: '<rootDir>/test/node-realm.environment.js',
-  testTimeout: 60_000,
-};
+module.exports = { ...require('../../jest.preset.js'), displayName: 'audio', rootDir: __dirname, testTimeout: 60_000 };
