@@ -87,6 +87,22 @@ else
   step "S3 at $S3_ENDPOINT (given)"
 fi
 
+step "demo exam page (apps/demo, served by the gateway at /)"
+# Built on every run (about a second) unless STATIC_DIR points at another page. With the development JWT secret,
+# the page finds a candidate token in config.json next to it; with a real secret it asks for one.
+if [ -z "${STATIC_DIR:-}" ]; then
+  npm run --silent build -w apps/demo >"$LOGS/demo-build.log" 2>&1 || { tail -n 20 "$LOGS/demo-build.log" >&2; exit 1; }
+  export STATIC_DIR="$ROOT/apps/demo/dist"
+  if [ -z "${JWT_SECRET:-}" ] || [ "$JWT_SECRET" = "earshot-development-secret-change-me" ]; then
+    printf '{"token":"%s"}\n' "$(node --import tsx tools/dev-token.ts --expires 7d)" >"$STATIC_DIR/config.json"
+    echo "   built apps/demo/dist with a development token (candidate-1, 7 days)"
+  else
+    echo "   built apps/demo/dist (JWT_SECRET is set: the page asks for a token)"
+  fi
+else
+  echo "   STATIC_DIR=$STATIC_DIR (given)"
+fi
+
 step "services"
 export UPLOADER_URL="${UPLOADER_URL:-http://127.0.0.1:${PORTS[uploader]}}"
 export NOTIFIER_URL="${NOTIFIER_URL:-http://127.0.0.1:${PORTS[notifier]}}"
@@ -99,6 +115,7 @@ done
 cat <<EOT
 
 Earshot is up.
+  demo exam  http://127.0.0.1:${PORTS[gateway]}/  (record in the browser, see each chunk's analysis arrive)
   gateway    http://127.0.0.1:${PORTS[gateway]}   (the public API: /api/audio/*, /socket.io/)
   uploader   http://127.0.0.1:${PORTS[uploader]}
   analyzer   http://127.0.0.1:${PORTS[analyzer]}/health

@@ -4,7 +4,7 @@ export const TOKEN_STORAGE_KEY = 'earshot.token';
 
 /**
  * Recorder options the page takes from its URL, for trying things out and for the browser tests:
- * `?chunk_sec=5&backoff_ms=200&raw_audio=1&exam=exam-42`.
+ * `?chunk_sec=5&backoff_ms=200&raw_audio=1&handover=immediate&exam=exam-42`.
  */
 export function readPageSettings(search: string): { testSessionId: string; options: Omit<ExamRecorderOptions, 'getToken'> } {
   const params = new URLSearchParams(search);
@@ -18,6 +18,7 @@ export function readPageSettings(search: string): { testSessionId: string; optio
     testSessionId: params.get('exam') ?? 'demo-exam',
     options: {
       chunkDurationSec: number('chunk_sec'),
+      ...(params.get('handover') === 'immediate' ? { chunkHandover: 'immediate' as const } : {}),
       ...(backoffMs ? { backoff: { baseDelayMs: backoffMs, maxDelayMs: backoffMs * 16 } } : {}),
       // The raw signal (no echo cancellation, noise suppression or gain control): what the tests compare.
       ...(raw ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false } : {}),

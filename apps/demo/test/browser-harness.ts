@@ -225,3 +225,23 @@ export function locate(source: Float32Array, segment: Float32Array, rate: number
   }
   return best;
 }
+
+/**
+ * Audio lost between consecutive chunks, in ms (negative: recorded in both), measured on the audio itself: where
+ * each chunk's first and last second sit in the microphone's source file.
+ */
+export async function measureGapsMs(sourceWav: string, chunkFiles: string[], rate = 8_000): Promise<number[]> {
+  const source = await decodePcm(sourceWav, rate);
+  const gapsMs: number[] = [];
+  let previousEnd: number | undefined;
+  for (const file of chunkFiles) {
+    const pcm = await decodePcm(file, rate);
+    // Half a second in from each end, clear of encoder start-up and the final frame.
+    const head = locate(source, pcm.subarray(rate * 0.5, rate * 1.5), rate);
+    const tail = locate(source, pcm.subarray(pcm.length - rate * 1.5, pcm.length - rate * 0.5), rate);
+    const start = head.offset - rate * 0.5;
+    if (previousEnd !== undefined) gapsMs.push(((start - previousEnd) / rate) * 1000);
+    previousEnd = tail.offset + rate * 1.5;
+  }
+  return gapsMs;
+}
