@@ -13,19 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { signDevelopmentToken } from '@earshot/auth';
-import { createTestDatabase } from '@earshot/db';
-import {
-  cpuSeconds,
-  makeSpeechChunk,
-  peakRssBytes,
-  pidsNamed,
-  REPO_ROOT,
-  startS3ServerProcess,
-  startServiceProcess,
-  TEST_REDIS_URL,
-  uniquePrefix,
-  type ServiceProcess,
-} from '@earshot/testing';
+import { cpuSeconds, makeSpeechChunk, peakRssBytes, pidsNamed, REPO_ROOT, startStack } from '@earshot/testing';
 
 const { values } = parseArgs({
   options: {
@@ -61,31 +49,16 @@ const percentile = (sorted: number[], p: number): number => (sorted.length ? sor
 const round = (value: number) => Math.round(value * 10) / 10;
 
 async function main(): Promise<void> {
-  const [db, s3] = await Promise.all([createTestDatabase(), startS3ServerProcess()]);
-  const logDir = path.join(os.tmpdir(), 'earshot-bench-logs', uniquePrefix('ingest'));
-  const common = {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: uniquePrefix('bench'),
-    JWT_SECRET: SECRET,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: 'bench-audio',
-    LOG_LEVEL: 'warn',
-  };
-  const services: ServiceProcess[] = [];
+  // Each simulated candidate uploads far faster than a real one (2 chunks/min), so the per-user limit is lifted.
+  const stack = await startStack({
+    jwtSecret: SECRET,
+    services: ['uploader', 'notifier', 'gateway'],
+    env: { uploader: { DATABASE_POOL_SIZE: '20', LOG_LEVEL: 'warn' }, notifier: { LOG_LEVEL: 'warn' }, gateway: { RATE_LIMIT_UPLOADS_PER_MINUTE: '1000000', RATE_LIMIT_API_PER_MINUTE: '1000000', LOG_LEVEL: 'warn' } },
+  });
+  const services = Object.values(stack.services);
+  const gateway = stack.services.gateway!;
+  const s3 = stack.s3;
   try {
-    const uploader = await startServiceProcess('uploader', { ...common, DATABASE_POOL_SIZE: '20' }, { logDir });
-    services.push(uploader);
-    const notifier = await startServiceProcess('notifier', { ...common, UPLOADER_URL: uploader.url }, { logDir });
-    services.push(notifier);
-    // Each simulated candidate uploads far faster than a real one (2 chunks/min), so the per-user limit is lifted.
-    const gateway = await startServiceProcess(
-      'gateway',
-      { ...common, UPLOADER_URL: uploader.url, NOTIFIER_URL: notifier.url, RATE_LIMIT_UPLOADS_PER_MINUTE: '1000000', RATE_LIMIT_API_PER_MINUTE: '1000000' },
-      { logDir },
-    );
-    services.push(gateway);
-
     // Constant 64 kb/s: the size of a real browser chunk (~240 KB), whatever the speech.
     const chunk = (await makeSpeechChunk({ text: 'I am answering question four of the exam now, please wait.', durationSec: 30, constantBitrate: true })).bytes;
     const processes = async (): Promise<Record<string, number[]>> => ({
@@ -245,9 +218,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'ingest.md'), table);
     process.stdout.write(`\n${table}`);
   } finally {
-    await Promise.all(services.map((service) => service.stop()));
-    await s3.stop();
-    await db.drop();
+    await stack.stop();
   }
 }
 

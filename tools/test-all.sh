@@ -21,6 +21,7 @@ echo "== infrastructure: compose schema, generated k8s manifests up to date, inf
 npx dclint docker-compose.yml
 node --import tsx infra/k8s/generate-analyzer.ts --check
 npx tsc -p infra
+npx tsc -p bench
 
 echo "== tests"
 npx jest --maxWorkers=2 "$@"

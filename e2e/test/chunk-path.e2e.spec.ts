@@ -1,20 +1,8 @@
-import os from 'node:os';
-import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { signDevelopmentToken } from '@earshot/auth';
 import type { ChunkProcessedEvent, ClientToServerEvents, ServerToClientEvents, SessionCompletedEvent } from '@earshot/contracts';
-import { createTestDatabase, type TestDatabase } from '@earshot/db';
 import { createS3Storage, type ObjectStorage } from '@earshot/storage';
-import {
-  makeSpeechChunk,
-  sha256Hex,
-  startServiceProcess,
-  startTestS3Server,
-  TEST_REDIS_URL,
-  uniquePrefix,
-  type ServiceProcess,
-  type TestS3Server,
-} from '@earshot/testing';
+import { makeSpeechChunk, sha256Hex, startStack, type Stack } from '@earshot/testing';
 
 /**
  * The whole chunk path with every service as its own process: page → gateway → uploader → S3 + Postgres →
@@ -30,45 +18,21 @@ const TEXTS = [
   'Question three. The French revolution began in seventeen eighty nine.',
 ];
 
-let db: TestDatabase;
-let s3: TestS3Server;
+let stack: Stack;
 let storage: ObjectStorage;
-const services: ServiceProcess[] = [];
 let gatewayUrl: string;
 let chunks: Buffer[];
 
 beforeAll(async () => {
-  [db, s3] = await Promise.all([createTestDatabase(), startTestS3Server()]);
-  storage = createS3Storage({ ...s3, bucket: BUCKET, forcePathStyle: true });
-  await storage.ensureBucket();
-  const logDir = path.join(os.tmpdir(), 'earshot-e2e-logs', uniquePrefix('run'));
-  const common = {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: uniquePrefix('e2e'),
-    JWT_SECRET: SECRET,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: BUCKET,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-  };
-  const [uploader, analyzer] = await Promise.all([
-    startServiceProcess('uploader', { ...common, MAX_CHUNK_BYTES: String(MAX_CHUNK_BYTES) }, { logDir }),
-    startServiceProcess('analyzer', common, { logDir, timeoutMs: 60_000 }),
-  ]);
-  services.push(uploader, analyzer);
-  const notifier = await startServiceProcess('notifier', { ...common, UPLOADER_URL: uploader.url }, { logDir });
-  services.push(notifier);
-  const gateway = await startServiceProcess('gateway', { ...common, UPLOADER_URL: uploader.url, NOTIFIER_URL: notifier.url }, { logDir });
-  services.push(gateway);
-  gatewayUrl = gateway.url;
+  stack = await startStack({ jwtSecret: SECRET, bucket: BUCKET, env: { uploader: { MAX_CHUNK_BYTES: String(MAX_CHUNK_BYTES) } } });
+  gatewayUrl = stack.url;
+  storage = createS3Storage({ ...stack.s3, forcePathStyle: true });
   chunks = await Promise.all(TEXTS.map(async (text, index) => (await makeSpeechChunk({ text, durationSec: CHUNK_SEC, speechStartSec: 1 + index })).bytes));
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(services.map((service) => service.stop()));
   storage?.close();
-  await Promise.all([db?.drop(), s3?.close()]);
+  await stack?.stop();
 });
 
 const token = (userId = 'candidate-e2e', role: 'candidate' | 'proctor' = 'candidate') =>

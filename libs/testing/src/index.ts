@@ -3,3 +3,4 @@ export * from './s3-server';
 export * from './audio-fixtures';
 export * from './redis';
 export * from './service-process';
+export * from './stack';
