@@ -126,7 +126,7 @@ export async function runTranscribeStage(
 /** Stage 4: flags and score from the earlier stages' JSON. `otherVoices` come from the session stage. */
 export function runScoreStage(
   vadResult: VadStageResult,
-  speakers: Pick<SpeakerAnalysis, 'speakerCount' | 'confidence' | 'turns'> | undefined,
+  speakers: Pick<SpeakerAnalysis, 'speakerCount' | 'confidence' | 'turns' | 'segmentVoicedRatios'> | undefined,
   transcribeResult: Pick<TranscribeStageResult, 'phrases'> | undefined,
   opts: ScoreOptions & { otherVoices?: OtherVoice[] } = {},
 ): ChunkScore {

@@ -5,6 +5,7 @@ import { decodeToPcm } from '../decode/ffmpeg.decoder';
 import { createVad } from '../vad/vad';
 import { summarizeLevels } from './levels';
 import { scoreChunk } from './score';
+import { analyzeSpeakersMfccBic } from '../speakers/mfcc-bic.speakers';
 
 describe('levels and flags on generated audio', () => {
   let fx: FixtureDir;
@@ -58,6 +59,7 @@ describe('levels and flags on generated audio', () => {
         durationSec: pcm.length / 16000,
         speechSegments: segments,
         levels: summarizeLevels(pcm, segments),
+        speakers: analyzeSpeakersMfccBic(pcm, segments),
       }).flags;
     };
     const whisperFlags = await flagsOf(whisper);

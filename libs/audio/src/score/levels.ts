@@ -1,7 +1,6 @@
 import type { SpeechSegment, TimeSpan } from '../types';
 import { frameLevelsDb } from '../vad/energy.vad';
 import { round3 } from '../vad/speech-segments';
-import { trackPitch } from '../speakers/pitch';
 
 /** Level figures of a chunk that the scorer needs (JSON-safe, computed once in the VAD stage). */
 export interface LevelSummary {
@@ -11,8 +10,6 @@ export interface LevelSummary {
   peakDbfs: number;
   /** Level of each speech segment (RMS over its loudest half of frames), dBFS, in segment order. */
   speechLevelsDbfs: number[];
-  /** Share of each speech segment's 40 ms windows that have a pitch (voiced): whispering is nearly unvoiced. */
-  speechVoicedRatios?: number[];
   /** Loud sounds outside speech. */
   loudNonSpeech: Array<TimeSpan & { peakDbfs: number }>;
 }
@@ -51,14 +48,6 @@ export function summarizeLevels(
     return round1(10 * Math.log10(meanPower + 1e-12));
   });
 
-  const speechVoicedRatios = speech.map((segment) => {
-    const { pitchHz } = trackPitch(
-      pcm.subarray(Math.floor(segment.startSec * sampleRate), Math.ceil(segment.endSec * sampleRate)),
-      sampleRate,
-    );
-    return pitchHz.length ? Math.round((pitchHz.filter((hz) => hz > 0).length / pitchHz.length) * 100) / 100 : 0;
-  });
-
   const inSpeech = (timeSec: number): boolean => speech.some((s) => timeSec >= s.startSec && timeSec < s.endSec);
   const loudNonSpeech: LevelSummary['loudNonSpeech'] = [];
   levels.forEach((level, f) => {
@@ -71,7 +60,7 @@ export function summarizeLevels(
     } else
       loudNonSpeech.push({ startSec: round3(startSec), endSec: round3(startSec + frameSec), peakDbfs: round1(level) });
   });
-  return { rmsDbfs, peakDbfs, speechLevelsDbfs, speechVoicedRatios, loudNonSpeech };
+  return { rmsDbfs, peakDbfs, speechLevelsDbfs, loudNonSpeech };
 }
 
 function round1(value: number): number {

@@ -74,7 +74,7 @@ export interface ScoreInput {
   durationSec: number;
   speechSegments: SpeechSegment[];
   levels: LevelSummary;
-  speakers?: { speakerCount: number; confidence: number; turns: SpeakerTurn[] };
+  speakers?: { speakerCount: number; confidence: number; turns: SpeakerTurn[]; segmentVoicedRatios?: number[] };
   phrases?: PhraseHit[];
   /** Voices other than the candidate's found in this chunk by the session stage (times relative to the chunk). */
   otherVoices?: OtherVoice[];
@@ -160,7 +160,7 @@ export function scoreChunk(input: ScoreInput, options: ScoreOptions = {}): Chunk
 
   input.speechSegments.forEach((segment, i) => {
     const level = input.levels.speechLevelsDbfs[i];
-    const voiced = input.levels.speechVoicedRatios?.[i];
+    const voiced = input.speakers?.segmentVoicedRatios?.[i];
     const lengthSec = segment.endSec - segment.startSec;
     if (lengthSec < opts.minLowSpeechSec) return;
     if (level !== undefined && level < opts.lowSpeechDbfs) {

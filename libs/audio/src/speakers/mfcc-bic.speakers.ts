@@ -10,7 +10,7 @@ import {
 } from './gaussian-stats';
 import { computeMfcc } from './mfcc.features';
 import { buildTurns } from './speaker-turns';
-import { medianSemitones, trackPitch } from './pitch';
+import { medianSemitones, trackPitch, voicedShare } from './pitch';
 import type { SpeakerAnalysis, SpeakerEngine, SpeakerOptions, VoiceProfile } from './speakers.types';
 
 export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
@@ -45,7 +45,11 @@ interface Cluster {
 }
 
 /** Cuts speech into pieces of MFCC statistics, ignoring frames near the noise floor. */
-function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], opts: Required<SpeakerOptions>): Piece[] {
+function extractPieces(
+  pcm: Float32Array,
+  segments: readonly SpeechSegment[],
+  opts: Required<SpeakerOptions>,
+): { pieces: Piece[]; voicedRatios: number[] } {
   const perSegment = segments.map((segment) => {
     const start = Math.max(0, Math.floor(segment.startSec * opts.sampleRate));
     const end = Math.min(pcm.length, Math.ceil(segment.endSec * opts.sampleRate));
@@ -56,11 +60,12 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
         coefficients: opts.mfccCoefficients,
         hopSamples: Math.round(opts.hopSec * opts.sampleRate),
       }),
-      pitch: opts.pitchVetoSemitones > 0 ? trackPitch(pcm.subarray(start, end), opts.sampleRate) : undefined,
+      pitch: trackPitch(pcm.subarray(start, end), opts.sampleRate),
     };
   });
   const energies = perSegment.flatMap(({ mfcc }) => Array.from(mfcc.energyDb)).sort((a, b) => a - b);
-  if (energies.length === 0) return [];
+  const voicedRatios = perSegment.map(({ pitch }) => voicedShare(pitch.pitchHz));
+  if (energies.length === 0) return { pieces: [], voicedRatios };
   const loudDb = energies[Math.floor(energies.length * 0.95)]!;
   const floorDb = loudDb - opts.energyRangeDb;
 
@@ -87,7 +92,7 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
       previous.endSec = last.endSec;
       segmentPieces.pop();
     }
-    if (pitch) {
+    if (opts.pitchVetoSemitones > 0) {
       pitch.pitchHz.forEach((hz, w) => {
         const timeSec = offsetSec + w * pitch.hopSec;
         segmentPieces.find((p) => timeSec >= p.startSec && timeSec < p.endSec)?.pitchesHz.push(hz);
@@ -95,7 +100,7 @@ function extractPieces(pcm: Float32Array, segments: readonly SpeechSegment[], op
     }
     pieces.push(...segmentPieces);
   }
-  return pieces;
+  return { pieces, voicedRatios };
 }
 
 /** Voices whose typical pitch differs this much are not merged, however alike their spectra look. */
@@ -164,7 +169,7 @@ export function analyzeSpeakersMfccBic(
   options: SpeakerOptions = {},
 ): SpeakerAnalysis {
   const opts = { ...DEFAULT_SPEAKER_OPTIONS, ...options };
-  const pieces = extractPieces(pcm, segments, opts);
+  const { pieces, voicedRatios } = extractPieces(pcm, segments, opts);
   const frameSec = opts.hopSec;
   const empty: SpeakerAnalysis = {
     engine: 'mfcc-bic',
@@ -173,6 +178,7 @@ export function analyzeSpeakersMfccBic(
     confidence: 1,
     turns: [],
     voices: [],
+    segmentVoicedRatios: voicedRatios,
   };
   if (pieces.length === 0) return empty;
 
@@ -219,7 +225,15 @@ export function analyzeSpeakersMfccBic(
     speechSec: round3(clusters[cluster]!.stats.count * frameSec),
     stats: clusters[cluster]!.stats,
   }));
-  return { engine: 'mfcc-bic', speakerCount: clusters.length, speakerChanges, confidence, turns, voices };
+  return {
+    engine: 'mfcc-bic',
+    speakerCount: clusters.length,
+    speakerChanges,
+    confidence,
+    turns,
+    voices,
+    segmentVoicedRatios: voicedRatios,
+  };
 }
 
 export function createMfccBicSpeakerEngine(defaults: SpeakerOptions = {}): SpeakerEngine {

@@ -66,3 +66,10 @@ export function medianSemitones(pitchesHz: readonly number[], minVoiced = 20): n
   if (voiced.length < minVoiced) return undefined;
   return 12 * Math.log2(voiced[Math.floor(voiced.length / 2)]! / 55);
 }
+
+/** Share of windows with a pitch (0..1, two decimals): ordinary speech 0.3-0.7, whispering near 0. */
+export function voicedShare(pitchHz: ArrayLike<number>): number {
+  let voiced = 0;
+  for (let i = 0; i < pitchHz.length; i++) if (pitchHz[i]! > 0) voiced++;
+  return pitchHz.length ? Math.round((voiced / pitchHz.length) * 100) / 100 : 0;
+}

@@ -4,6 +4,7 @@
 import type { SpeechSegment } from '../types';
 import { round3 } from '../vad/speech-segments';
 import { cosineSimilarity } from './cosine-similarity';
+import { trackPitch, voicedShare } from './pitch';
 import { buildTurns } from './speaker-turns';
 import type { SpeakerAnalysis, SpeakerEngine, VoiceProfile } from './speakers.types';
 
@@ -138,8 +139,24 @@ export async function createSherpaSpeakerEngine(options: SherpaSpeakerOptions): 
           if (end === segment.endSec) break;
         }
       }
+      const segmentVoicedRatios = segments.map((segment) =>
+        voicedShare(
+          trackPitch(
+            pcm.subarray(Math.floor(segment.startSec * sampleRate), Math.ceil(segment.endSec * sampleRate)),
+            sampleRate,
+          ).pitchHz,
+        ),
+      );
       if (pieces.length === 0)
-        return { engine: 'sherpa-onnx', speakerCount: 0, speakerChanges: [], confidence: 1, turns: [], voices: [] };
+        return {
+          engine: 'sherpa-onnx',
+          speakerCount: 0,
+          speakerChanges: [],
+          confidence: 1,
+          turns: [],
+          voices: [],
+          segmentVoicedRatios,
+        };
       const { clusters, margin } = clusterEmbeddings(pieces, threshold, minSpeakerSec);
       const clusterOfPiece = new Map<number, number>();
       clusters.forEach((c, ci) => c.pieces.forEach((p) => clusterOfPiece.set(p, ci)));
@@ -150,7 +167,15 @@ export async function createSherpaSpeakerEngine(options: SherpaSpeakerOptions): 
       });
       // A similarity 0.2 away from the threshold maps to a confidence of about 0.88.
       const confidence = Number.isFinite(margin) ? round3(1 / (1 + Math.exp(-margin / 0.1))) : 1;
-      return { engine: 'sherpa-onnx', speakerCount: clusters.length, speakerChanges, confidence, turns, voices };
+      return {
+        engine: 'sherpa-onnx',
+        speakerCount: clusters.length,
+        speakerChanges,
+        confidence,
+        turns,
+        voices,
+        segmentVoicedRatios,
+      };
     },
     async close() {},
   };

@@ -27,6 +27,8 @@ export interface SpeakerAnalysis {
   confidence: number;
   turns: SpeakerTurn[];
   voices: VoiceProfile[];
+  /** Per input speech segment, the share of 40 ms windows with a pitch: whispering is nearly unvoiced. */
+  segmentVoicedRatios?: number[];
   notice?: string;
 }
 
