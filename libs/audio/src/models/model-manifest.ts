@@ -27,6 +27,13 @@ export type FetchOutcome =
   | { id: string; file: string; status: 'present' | 'downloaded' }
   | { id: string; file: string; status: 'failed'; error: string };
 
+/** "fetch failed" says little: add the cause (ENOTFOUND, ECONNREFUSED, ...). */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  return cause ? `${error.message} (${cause.code ?? cause.message ?? 'unknown cause'})` : error.message;
+}
+
 /** `.data/models` under the given root (the repo's .gitignore keeps .data out of git). */
 export function defaultModelsDir(root: string): string {
   return path.join(root, '.data', 'models');
@@ -93,12 +100,7 @@ export async function fetchModels(
       outcomes.push({ id: model.id, file: target, status: 'downloaded' });
     } catch (error) {
       await rm(partial, { force: true });
-      outcomes.push({
-        id: model.id,
-        file: target,
-        status: 'failed',
-        error: error instanceof Error ? error.message : String(error),
-      });
+      outcomes.push({ id: model.id, file: target, status: 'failed', error: describeError(error) });
     }
   }
   return outcomes;
