@@ -186,6 +186,9 @@ describe('the exam page in headless Chromium', () => {
     for (const index of indexesOf(recordedOffline)) {
       expect(uploaded.find((event) => (event.payload as { chunkIndex: number }).chunkIndex === index)!.atMs).toBeGreaterThan(onlineAtMs);
     }
+    // Back online, the queue goes at once rather than at the end of its backoff.
+    const firstAfterCut = uploaded.find((event) => event.atMs > onlineAtMs)!;
+    expect(firstAfterCut.atMs - onlineAtMs).toBeLessThan(3_000);
     const queueDuringCut = ofType(log, 'queue').filter((event) => event.atMs > offlineAtMs && event.atMs < onlineAtMs);
     expect(Math.max(...queueDuringCut.map((event) => (event.payload as { pending: number }).pending))).toBeGreaterThanOrEqual(7);
 
@@ -312,6 +315,34 @@ describe('the exam page in headless Chromium', () => {
     expect(await page.getByTestId('queue').textContent()).toContain('3 refused');
     // Kept in the browser, not thrown away: the page may still export or retry them.
     expect(await page.evaluate(() => window.earshot!.recorder.storedChunks().then((chunks) => chunks.map((chunk) => chunk.status)))).toEqual(['failed', 'failed', 'failed']);
+    await context.close();
+  }, 60_000);
+
+  it('reports a muted and then lost microphone, keeps what was recorded, and finishes the session', async () => {
+    const { context, page } = await openExamPage('chunk_sec=3&exam=browser-mic');
+    const { sessionId } = await startRecording(page);
+    await page.waitForTimeout(4_000);
+    // Chromium's fake device cannot be unplugged: the track's own events stand in for the operating system's.
+    await page.evaluate(() => window.earshot!.recorder.microphoneTrack!.dispatchEvent(new Event('mute')));
+    await page.waitForTimeout(500);
+    await page.evaluate(() => window.earshot!.recorder.microphoneTrack!.dispatchEvent(new Event('ended')));
+    await page.waitForFunction(() => window.earshot!.recorder.state === 'microphone-lost');
+    const log = await until(page, (events) => ofType(events, 'chunk-uploaded').length >= 2, 15_000, 'both chunks uploaded');
+
+    expect(ofType(log, 'microphone').map((event) => (event.payload as { state: string }).state)).toEqual(['live', 'muted', 'ended']);
+    expect(ofType(log, 'error').map((event): unknown => event.payload)).toEqual([expect.objectContaining({ source: 'microphone' })]);
+    expect(await page.getByTestId('recorder-state').textContent()).toBe('microphone-lost');
+    // The chunk cut short by the loss is complete and uploaded, with its real length.
+    const recorded = ofType(log, 'chunk-recorded').map((event) => event.payload as { chunkIndex: number; durationSec: number });
+    expect(recorded.map((chunk) => chunk.chunkIndex)).toEqual([0, 1]);
+    expect(recorded[1]!.durationSec).toBeGreaterThan(1);
+    expect(recorded[1]!.durationSec).toBeLessThan(2.5);
+
+    await page.evaluate(() => window.earshot!.recorder.stop());
+    await until(page, (events) => ofType(events, 'session-complete-sent').length > 0, 15_000, 'session-complete');
+    const session = await apiSession(sessionId);
+    expect(session.total_chunks).toBe(2);
+    expect(session.chunks.map((chunk) => chunk.chunk_index)).toEqual([0, 1]);
     await context.close();
   }, 60_000);
 });

@@ -142,6 +142,11 @@ export class ExamRecorder {
     return this.session?.sessionId;
   }
 
+  /** The microphone track being recorded (label, settings), while recording. */
+  get microphoneTrack(): MediaStreamTrack | undefined {
+    return this.stream?.getAudioTracks()[0];
+  }
+
   /**
    * Opens the microphone and starts recording: a new session (`testSessionId`) or more chunks of an existing
    * one (`sessionId`, e.g. after a reload; indexes and start times continue). Resolves with the session id.
