@@ -265,15 +265,27 @@ export async function analyzeChunks(
     ...(opts.endSec !== undefined ? { maxDurationSec: totalSec } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  for await (const pcm of blocks) {
-    const chunkStartSec = fromSec + chunks.length * chunkSec;
-    const r = await runChunkStages(pcm, engines, phrases, opts);
-    chunks.push({ ...r, chunkIndex: Math.round(chunkStartSec / chunkSec), chunkStartSec });
-    opts.onProgress?.({
-      processedSec: Math.min(totalSec, chunkStartSec - fromSec + r.durationSec),
-      totalSec,
-      chunkIndex: chunks.length,
-    });
+  // Ask for the next block before analysing this one: ffmpeg (another process, another core) decodes it while
+  // the stages run, instead of waiting for each other through a 64 KB pipe.
+  const iterator = blocks[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const { value: pcm, done } = await next;
+      if (done) break;
+      next = iterator.next();
+      const chunkStartSec = fromSec + chunks.length * chunkSec;
+      const r = await runChunkStages(pcm, engines, phrases, opts);
+      chunks.push({ ...r, chunkIndex: Math.round(chunkStartSec / chunkSec), chunkStartSec });
+      opts.onProgress?.({
+        processedSec: Math.min(totalSec, chunkStartSec - fromSec + r.durationSec),
+        totalSec,
+        chunkIndex: chunks.length,
+      });
+    }
+  } finally {
+    next.catch(() => undefined); // a failure of the block after an error here is not interesting
+    await iterator.return?.(undefined);
   }
   return chunks;
 }
