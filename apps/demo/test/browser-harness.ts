@@ -68,7 +68,8 @@ export async function makeFakeMicrophoneWav(durationSec = 140): Promise<string> 
 }
 
 /** Headless Debian chromium whose microphone plays `wavPath` (flags from ../shared/STACK.md). */
-export function launchChromium(wavPath: string): Promise<Browser> {
+export async function launchChromium(wavPath: string): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`no chromium at ${CHROMIUM_PATH}: apt-get install chromium (Debian), or set CHROMIUM_PATH`);
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,

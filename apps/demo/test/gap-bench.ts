@@ -1,5 +1,5 @@
 // Measures the audio lost (or recorded twice) between consecutive chunks for each handover strategy, in real
-// headless Chromium against the real services: `node --import tsx apps/demo/test/gap-bench.ts [seconds] [chunkSec]`
+// headless Chromium against the real services: `npm run bench:recorder-gap -- [seconds] [chunkSec]` (default 41 2)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -157,6 +157,8 @@ export class ExamRecorder {
     }
     this.setState('starting');
     await this.ready;
+    // Ask the browser not to evict the queue under storage pressure (granted silently to engaged sites).
+    void navigator.storage?.persist?.().catch(() => false);
     let stream: MediaStream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({

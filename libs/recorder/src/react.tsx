@@ -1,4 +1,4 @@
-import type { ChunkProcessedEvent } from '@earshot/contracts';
+import type { ChunkProcessedEvent, SessionCompletedEvent } from '@earshot/contracts';
 import { useCallback, useEffect, useRef, useState, type CSSProperties } from 'react';
 import { ExamRecorder, type ExamRecorderOptions, type StartInput } from './exam-recorder';
 import type { MicrophoneEvent, QueueEvent, RecorderErrorEvent, RecorderState } from './recorder-events';
@@ -29,6 +29,8 @@ export interface ExamRecorderView {
   level: number;
   microphone: MicrophoneEvent | undefined;
   errors: RecorderErrorEvent[];
+  /** The server's summary once every chunk of the session is analysed. */
+  completed: SessionCompletedEvent | undefined;
   start(input: StartInput): Promise<string | undefined>;
   stop(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export function useExamRecorder(options: ExamRecorderOptions | null): ExamRecord
   const [level, setLevel] = useState(0);
   const [microphone, setMicrophone] = useState<MicrophoneEvent>();
   const [errors, setErrors] = useState<RecorderErrorEvent[]>([]);
+  const [completed, setCompleted] = useState<SessionCompletedEvent>();
   const optionsRef = useRef(options);
   optionsRef.current = options;
   const enabled = options !== null;
@@ -88,6 +91,7 @@ export function useExamRecorder(options: ExamRecorderOptions | null): ExamRecord
       instance.on('level', (event) => setLevel(event.rms)),
       instance.on('microphone', setMicrophone),
       instance.on('error', (event) => setErrors((list) => [...list, event].slice(-MAX_ERRORS_KEPT))),
+      instance.on('session-completed', setCompleted),
     ];
     setRecorder(instance);
     return () => {
@@ -100,6 +104,7 @@ export function useExamRecorder(options: ExamRecorderOptions | null): ExamRecord
   const start = useCallback(
     async (input: StartInput) => {
       if (!recorder) return undefined;
+      setCompleted(undefined);
       const id = await recorder.start(input);
       setSessionId(id);
       return id;
@@ -108,7 +113,7 @@ export function useExamRecorder(options: ExamRecorderOptions | null): ExamRecord
   );
   const stop = useCallback(async () => recorder?.stop(), [recorder]);
 
-  return { recorder, state, sessionId, chunks, queue, level, microphone, errors, start, stop };
+  return { recorder, state, sessionId, chunks, queue, level, microphone, errors, completed, start, stop };
 }
 
 const cell: CSSProperties = { padding: '2px 8px', borderBottom: '1px solid #ddd', textAlign: 'left', fontSize: 13 };
@@ -173,6 +178,13 @@ export function ExamRecorderPanel({ view, testSessionId, metadata }: { view: Exa
           ))}
         </tbody>
       </table>
+      {view.completed && (
+        <p data-testid="session-completed" style={{ fontSize: 14 }}>
+          Session analysed: {view.completed.processed_chunks}/{view.completed.total_chunks} chunks, {Math.round(view.completed.total_duration_seconds)} s
+          {view.completed.missing_chunk_indexes.length ? `, missing ${view.completed.missing_chunk_indexes.join(', ')}` : ''}
+          {typeof view.completed.summary.priorityScore === 'number' ? `, priority score ${view.completed.summary.priorityScore.toFixed(2)}` : ''}
+        </p>
+      )}
       {view.errors.length > 0 && (
         <ul style={{ color: '#a00', fontSize: 13 }} data-testid="errors">
           {view.errors.slice(-5).map((error, index) => (

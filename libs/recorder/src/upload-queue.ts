@@ -13,6 +13,9 @@ export interface UploadQueueDeps {
   random?: () => number;
 }
 
+/** Web Locks name held by the tab whose loop sends the shared queue. */
+const QUEUE_LOCK = 'earshot-recorder-upload-queue';
+
 const toApiError = (error: unknown) =>
   error instanceof ApiError ? error : new ApiError(0, 'CLIENT', error instanceof Error ? error.message : String(error));
 
@@ -29,6 +32,7 @@ export class UploadQueue {
   private sleeping: 'idle' | 'backoff' | undefined;
   private kicked = false;
   private closed = false;
+  private readonly closing = new AbortController();
   private loop: Promise<void> | undefined;
   /** Attempts of the item being retried; reset when it succeeds or fails for good. */
   private attempts = new Map<string, number>();
@@ -38,9 +42,18 @@ export class UploadQueue {
     this.isOnline = deps.isOnline ?? (() => (typeof navigator === 'undefined' ? true : navigator.onLine));
   }
 
-  /** Starts the loop (idempotent). */
+  /**
+   * Starts the loop (idempotent). With the Web Locks API, one tab of the origin uploads at a time (they share
+   * the IndexedDB queue); another tab's loop takes over when that tab closes.
+   */
   start(): void {
-    this.loop ??= this.run().catch((error: unknown) => {
+    const locks = typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { locks?: LockManager }).locks;
+    const run = async () => {
+      if (locks) await locks.request(QUEUE_LOCK, { signal: this.closing.signal }, () => this.run());
+      else await this.run();
+    };
+    this.loop ??= run().catch((error: unknown) => {
+      if (this.closed) return; // closed while waiting for another tab's lock
       this.deps.events.emit('error', { source: 'store', message: error instanceof Error ? error.message : String(error) });
     });
   }
@@ -60,6 +73,7 @@ export class UploadQueue {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     this.wake?.();
     await this.loop;
   }
