@@ -267,12 +267,13 @@ export async function analyzeChunks(
   });
   // Ask for the next block before analysing this one: ffmpeg (another process, another core) decodes it while
   // the stages run, instead of waiting for each other through a 64 KB pipe.
-  const iterator = blocks[Symbol.asyncIterator]();
+  const iterator: AsyncIterator<Float32Array, void> = blocks[Symbol.asyncIterator]();
   let next = iterator.next();
   try {
     for (;;) {
-      const { value: pcm, done } = await next;
-      if (done) break;
+      const block = await next;
+      if (block.done) break;
+      const pcm = block.value;
       next = iterator.next();
       const chunkStartSec = fromSec + chunks.length * chunkSec;
       const r = await runChunkStages(pcm, engines, phrases, opts);
