@@ -329,7 +329,7 @@ describe('the exam page in headless Chromium', () => {
     await page.waitForFunction(() => window.earshot!.recorder.state === 'microphone-lost');
     const log = await until(page, (events) => ofType(events, 'chunk-uploaded').length >= 2, 15_000, 'both chunks uploaded');
 
-    expect(ofType(log, 'microphone').map((event) => (event.payload as { state: string }).state)).toEqual(['live', 'muted', 'ended']);
+    expect(ofType(log, 'microphone').map((event) => (event.payload as { state: string }).state)).toEqual(['live', 'muted', 'ended', 'off']);
     expect(ofType(log, 'error').map((event): unknown => event.payload)).toEqual([expect.objectContaining({ source: 'microphone' })]);
     expect(await page.getByTestId('recorder-state').textContent()).toBe('microphone-lost');
     // The chunk cut short by the loss is complete and uploaded, with its real length.

@@ -374,8 +374,10 @@ export class ExamRecorder {
     await recorder?.stop();
     this.stopLevel?.();
     this.stopLevel = undefined;
-    for (const track of this.stream?.getTracks() ?? []) track.stop();
+    const track = this.stream?.getAudioTracks()[0];
+    for (const each of this.stream?.getTracks() ?? []) each.stop();
     this.stream = undefined;
+    if (track) this.events.emit('microphone', { state: 'off', label: track.label });
     await this.writes;
   }
 

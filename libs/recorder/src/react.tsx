@@ -89,7 +89,10 @@ export function useExamRecorder(options: ExamRecorderOptions | null): ExamRecord
       instance.on('analysis', (event) => update(event.session_id, event.chunk_index, () => ({ analysis: event }))),
       instance.on('queue', setQueue),
       instance.on('level', (event) => setLevel(event.rms)),
-      instance.on('microphone', setMicrophone),
+      instance.on('microphone', (event) => {
+        setMicrophone(event);
+        if (event.state === 'off' || event.state === 'ended') setLevel(0);
+      }),
       instance.on('error', (event) => setErrors((list) => [...list, event].slice(-MAX_ERRORS_KEPT))),
       instance.on('session-completed', setCompleted),
     ];
@@ -116,7 +119,8 @@ export function useExamRecorder(options: ExamRecorderOptions | null): ExamRecord
   return { recorder, state, sessionId, chunks, queue, level, microphone, errors, completed, start, stop };
 }
 
-const cell: CSSProperties = { padding: '2px 8px', borderBottom: '1px solid #ddd', textAlign: 'left', fontSize: 13 };
+const cell: CSSProperties = { padding: '2px 8px', borderBottom: '1px solid #ddd', textAlign: 'left', fontSize: 13, whiteSpace: 'nowrap' };
+const wrapping: CSSProperties = { ...cell, whiteSpace: 'normal' };
 const percent = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${Math.round(value * 100)} %`);
 
 function analysisSummary(analysis: ChunkProcessedEvent | undefined): string {
@@ -173,7 +177,7 @@ export function ExamRecorderPanel({ view, testSessionId, metadata }: { view: Exa
                 {chunk.status}
                 {chunk.error ? ` (${chunk.error.code}${chunk.retryInMs !== undefined ? `, retry in ${(chunk.retryInMs / 1000).toFixed(1)} s` : ''})` : ''}
               </td>
-              <td style={cell}>{analysisSummary(chunk.analysis)}</td>
+              <td style={wrapping}>{analysisSummary(chunk.analysis)}</td>
             </tr>
           ))}
         </tbody>

@@ -48,7 +48,8 @@ export interface LevelEvent {
 }
 
 export interface MicrophoneEvent {
-  state: 'live' | 'muted' | 'ended';
+  /** `ended`: lost (unplugged, permission revoked); `off`: released by the recorder (stop). */
+  state: 'live' | 'muted' | 'ended' | 'off';
   label: string;
 }
 
