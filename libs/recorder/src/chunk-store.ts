@@ -107,3 +107,30 @@ export function createIndexedDbChunkStore(databaseName = 'earshot-recorder'): Ch
     deleteSession: async (sessionId) => void (await run(SESSIONS, 'readwrite', (store) => store.delete(sessionId))),
   };
 }
+
+/**
+ * IndexedDB when the browser lets the page open it, else memory (some private modes refuse IndexedDB): the
+ * recording goes on either way, and `onFallback` tells the page that a reload would now lose the queue.
+ */
+export function createBrowserChunkStore(onFallback: (error: unknown) => void = () => undefined): ChunkStore {
+  let chosen: Promise<ChunkStore> | undefined;
+  const pick = () =>
+    (chosen ??= (async () => {
+      if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available');
+      const durable = createIndexedDbChunkStore();
+      await durable.listSessions();
+      return durable;
+    })().catch((error: unknown) => {
+      onFallback(error);
+      return createMemoryChunkStore();
+    }));
+  return {
+    putChunk: async (chunk) => (await pick()).putChunk(chunk),
+    deleteChunk: async (sessionId, chunkIndex) => (await pick()).deleteChunk(sessionId, chunkIndex),
+    listChunks: async () => (await pick()).listChunks(),
+    putSession: async (session) => (await pick()).putSession(session),
+    getSession: async (sessionId) => (await pick()).getSession(sessionId),
+    listSessions: async () => (await pick()).listSessions(),
+    deleteSession: async (sessionId) => (await pick()).deleteSession(sessionId),
+  };
+}

@@ -2,7 +2,7 @@ import type { Chunk, ChunkProcessedEvent } from '@earshot/contracts';
 import { createApiClient, type ApiClient, type GetToken } from './api-client';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { ChunkRecorder, pickMimeType, type FinishedRecording } from './chunk-recorder';
-import { createIndexedDbChunkStore, createMemoryChunkStore, type ChunkStore, type StoredChunk, type StoredSession } from './chunk-store';
+import { createBrowserChunkStore, type ChunkStore, type StoredChunk, type StoredSession } from './chunk-store';
 import { Emitter } from './emitter';
 import { watchInputLevel } from './input-level';
 import { connectLiveEvents } from './live-events';
@@ -44,7 +44,7 @@ export interface ExamRecorderOptions {
   requestTimeoutMs?: number;
   /** Subscribe to the session's socket.io events (analysis results). Default true. */
   liveEvents?: boolean;
-  /** Where unsent chunks wait. Default IndexedDB (memory when IndexedDB is missing). */
+  /** Where unsent chunks wait. Default IndexedDB (memory, with an `error` event, when the browser refuses it). */
   store?: ChunkStore;
   /** Replaces the HTTP client (tests). */
   api?: ApiClient;
@@ -114,7 +114,11 @@ export class ExamRecorder {
     this.chunkMs = (options.chunkDurationSec ?? DEFAULT_CHUNK_SEC) * 1000;
     this.api =
       options.api ?? createApiClient({ baseUrl: options.baseUrl, getToken: options.getToken, requestTimeoutMs: options.requestTimeoutMs });
-    this.store = options.store ?? (typeof indexedDB === 'undefined' ? createMemoryChunkStore() : createIndexedDbChunkStore());
+    this.store =
+      options.store ??
+      createBrowserChunkStore((error) =>
+        this.events.emit('error', { source: 'store', message: `chunks are kept in memory only (a reload would lose them): ${errorMessage(error)}` }),
+      );
     this.queue = new UploadQueue({ api: this.api, store: this.store, events: this.events, backoff: { ...DEFAULT_BACKOFF, ...options.backoff } });
     if (typeof window !== 'undefined') {
       window.addEventListener('online', this.onOnline);
