@@ -9,12 +9,14 @@ export interface GeneratedCase {
   id: string;
   file: string;
   durationSec: number;
-  group: 'noise_only' | 'speakers' | 'phrase_positive' | 'phrase_near_miss';
+  group: 'noise_only' | 'speakers' | 'phrase_positive' | 'phrase_near_miss' | 'flags';
   numSpeakers: number;
   speechIntervals: Array<[number, number]>;
   transcript: string;
   /** Wake phrases spoken (canonical). */
   phrases: string[];
+  /** Level/voicing flags the case must raise (low_level_speech, loud_non_speech, silent_microphone). */
+  expectedFlags?: string[];
 }
 
 const RATE = '16000';
@@ -285,6 +287,46 @@ export function generateCases(dir: string): GeneratedCase[] {
   cases.push(conversation(b, 'gen_2spk_pink', ['en-us', 'en+f3'], 6, (d) => b.noise(d, 'pink', 0.05)));
   cases.push(conversation(b, 'gen_2spk_music', ['en-us', 'en+f4'], 6, (d) => b.music(d, 0.15)));
   cases.push(conversation(b, 'gen_2spk_typing', ['en-gb+m3', 'en+f3'], 6, (d) => b.typing(d, 0.3)));
+
+  // Flag cases: whispering (espeak's whisper variants), a loud bang between sentences, a dead microphone.
+  const flagCase = (id: string, pieces: string[], expectedFlags: string[], transcript: string): GeneratedCase => {
+    const joined = b.concat(pieces);
+    return {
+      id,
+      file: joined.file,
+      durationSec: joined.durationSec,
+      group: 'flags',
+      numSpeakers: transcript ? 1 : 0,
+      speechIntervals: [],
+      transcript,
+      phrases: [],
+      expectedFlags,
+    };
+  };
+  for (const voice of ['en+whisper', 'en-us+whisper', 'en+f3+whisper']) {
+    const text = 'Can you tell me what you wrote for question number four?';
+    cases.push(
+      flagCase(`gen_whisper_${voice}`, [b.silence(1), b.speech(text, voice), b.silence(1)], ['low_level_speech'], text),
+    );
+  }
+  const bang = b.noise(0.3, 'white', 0.9);
+  cases.push(
+    flagCase(
+      'gen_bang',
+      [
+        b.silence(1),
+        b.speech(SENTENCES[0]!, 'en-us'),
+        b.silence(1.5),
+        bang,
+        b.silence(1.5),
+        b.speech(SENTENCES[1]!, 'en-us'),
+        b.silence(1),
+      ],
+      ['loud_non_speech'],
+      `${SENTENCES[0]} ${SENTENCES[1]}`,
+    ),
+  );
+  cases.push(flagCase('gen_dead_mic', [b.silence(10)], ['silent_microphone'], ''));
 
   const phraseVoices = ['en-us', 'en+f3', 'en-gb+m3'];
   for (const voice of phraseVoices) {

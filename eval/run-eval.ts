@@ -18,6 +18,8 @@ import {
   mergePhraseHits,
   spotPhrasesInAudio,
   wordErrorRate,
+  scoreChunk,
+  summarizeLevels,
   type PhraseHit,
   type SpeechSegment,
   type Vad,
@@ -56,6 +58,9 @@ interface CaseResult {
   transcriptPhrases: string[];
   spotterPhrases: string[];
   oraclePhrases?: string[];
+  /** Flag types raised without a transcript (levels, voicing, speakers). */
+  flagTypes: string[];
+  expectedFlags?: string[];
 }
 
 const toSpans = (intervals: Array<[number, number]>): SpeechSegment[] =>
@@ -74,6 +79,7 @@ async function evaluateCase(
     transcript?: string;
     phrases: string[];
     english: boolean;
+    expectedFlags?: string[];
   },
   vad: Vad,
   exactVad: Vad,
@@ -96,6 +102,17 @@ async function evaluateCase(
     referencePhrases: c.phrases,
     transcriptPhrases: [],
     spotterPhrases: [],
+    flagTypes: [
+      ...new Set(
+        scoreChunk({
+          durationSec,
+          speechSegments: segments,
+          levels: summarizeLevels(pcm, segments),
+          speakers,
+        }).flags.map((f) => f.type),
+      ),
+    ],
+    ...(c.expectedFlags ? { expectedFlags: c.expectedFlags } : {}),
   };
   if (c.speech && c.speech.length > 0) {
     result.vadF1 = frameScores(toSpans(c.speech), segments, durationSec).f1;
@@ -130,7 +147,11 @@ function summarize(results: CaseResult[]) {
   const realSpeech = vadCases.filter((r) => r.source === 'real' && !r.id.startsWith('ami_'));
   const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
   const counted = results.filter(
-    (r) => r.referenceSpeakers !== undefined && r.group !== 'phrase_positive' && r.group !== 'phrase_near_miss',
+    (r) =>
+      r.referenceSpeakers !== undefined &&
+      r.group !== 'phrase_positive' &&
+      r.group !== 'phrase_near_miss' &&
+      r.group !== 'flags',
   );
   const multi = counted.filter((r) => r.referenceSpeakers! >= 2);
   const single = counted.filter((r) => r.referenceSpeakers === 1);
@@ -192,6 +213,17 @@ function summarize(results: CaseResult[]) {
     falseAlarmsTranscriptReal: realNoPhrase
       .filter((r) => r.transcriptPhrases.length > 0)
       .map((r) => `${r.id}: ${r.transcriptPhrases.join(', ')}`),
+    flags: (['low_level_speech', 'loud_non_speech', 'silent_microphone'] as const).map((type) => {
+      const expecting = results.filter((r) => r.expectedFlags?.includes(type));
+      const others = results.filter((r) => !r.expectedFlags?.includes(type));
+      return {
+        type,
+        hits: expecting.filter((r) => r.flagTypes.includes(type)).map((r) => r.id),
+        misses: expecting.filter((r) => !r.flagTypes.includes(type)).map((r) => r.id),
+        falseAlarms: others.filter((r) => r.flagTypes.includes(type)).map((r) => r.id),
+        otherCases: others.length,
+      };
+    }),
   };
 }
 
@@ -250,6 +282,11 @@ function markdown(summary: ReturnType<typeof summarize>, results: CaseResult[]):
       `${summary.falseAlarmsTranscriptGenerated} / ${summary.falseAlarmsSpotterGenerated}`,
       '',
     ],
+    ...summary.flags.map((f): [string, string, string] => [
+      `Flag ${f.type}: found in cases made for it / raised on the ${f.otherCases} other cases`,
+      `${f.hits.length} of ${f.hits.length + f.misses.length}${f.misses.length ? ` (missed ${f.misses.join(', ')})` : ''} / ${f.falseAlarms.length}${f.falseAlarms.length ? ` (${f.falseAlarms.join(', ')})` : ''}`,
+      '',
+    ]),
     [
       `False alarms on real clips without phrases (${summary.realNoPhraseCases}): spotter`,
       summary.falseAlarmsSpotterReal.join('; ') || 'none',
@@ -329,6 +366,7 @@ async function main(): Promise<void> {
             transcript: c.transcript,
             phrases: c.phrases,
             english: true,
+            ...(c.expectedFlags ? { expectedFlags: c.expectedFlags } : {}),
           },
           vad,
           exactVad,
