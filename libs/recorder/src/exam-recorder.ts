@@ -91,7 +91,6 @@ export class ExamRecorder {
   private readonly api: ApiClient;
   private readonly store: ChunkStore;
   private readonly queue: UploadQueue;
-  private readonly ready: Promise<void>;
   private readonly chunkMs: number;
   private currentState: RecorderState = 'idle';
   private session: StoredSession | undefined;
@@ -119,18 +118,19 @@ export class ExamRecorder {
       createBrowserChunkStore((error) =>
         this.events.emit('error', { source: 'store', message: `chunks are kept in memory only (a reload would lose them): ${errorMessage(error)}` }),
       );
-    this.queue = new UploadQueue({ api: this.api, store: this.store, events: this.events, backoff: { ...DEFAULT_BACKOFF, ...options.backoff } });
+    this.queue = new UploadQueue({
+      api: this.api,
+      store: this.store,
+      events: this.events,
+      backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+      // Inside the queue's tab lock: only the tab that uploads decides a chunk's recorder is gone.
+      onAcquire: () => this.recoverInterrupted(),
+    });
     if (typeof window !== 'undefined') {
       window.addEventListener('online', this.onOnline);
       window.addEventListener('offline', this.onOffline);
     }
-    this.ready = this.recoverInterrupted().then(
-      () => this.queue.start(),
-      (error: unknown) => {
-        this.events.emit('error', { source: 'store', message: errorMessage(error) });
-        this.queue.start();
-      },
-    );
+    this.queue.start();
   }
 
   /** Subscribe to an event; returns the unsubscribe function. */
@@ -160,7 +160,6 @@ export class ExamRecorder {
       throw new Error(`cannot start while ${this.currentState}`);
     }
     this.setState('starting');
-    await this.ready;
     // Ask the browser not to evict the queue under storage pressure (granted silently to engaged sites).
     void navigator.storage?.persist?.().catch(() => false);
     let stream: MediaStream;
@@ -235,7 +234,6 @@ export class ExamRecorder {
 
   /** Sessions left recording by an earlier page (reload, crash): continue one with start({ sessionId }) or finish it. */
   async interruptedSessions(): Promise<StoredSession[]> {
-    await this.ready;
     return (await this.store.listSessions()).filter((session) => session.totalChunks === undefined && session.sessionId !== this.session?.sessionId);
   }
 
@@ -262,7 +260,6 @@ export class ExamRecorder {
 
   /** Resolves once nothing is left to send. */
   async whenQueueEmpty(): Promise<void> {
-    await this.ready;
     await this.queue.idle();
   }
 
@@ -292,8 +289,9 @@ export class ExamRecorder {
 
   /** Chunks whose recorder never finished (the page was reloaded or crashed) are queued as they are. */
   private async recoverInterrupted(): Promise<void> {
+    const live = new Set([...this.inProgress.values()].map((chunk) => `${chunk.sessionId}:${chunk.chunkIndex}`));
     for (const chunk of await this.store.listChunks()) {
-      if (chunk.status !== 'recording') continue;
+      if (chunk.status !== 'recording' || live.has(`${chunk.sessionId}:${chunk.chunkIndex}`)) continue;
       await this.store.putChunk({ ...chunk, status: 'pending' });
       this.events.emit('chunk-recorded', {
         sessionId: chunk.sessionId,
@@ -340,16 +338,18 @@ export class ExamRecorder {
   private saveFinished(recording: FinishedRecording): void {
     const chunk = this.inProgress.get(recording.seq);
     if (!chunk) return;
-    this.inProgress.delete(recording.seq);
     const durationSec = (recording.stoppedAtMs - recording.startedAtMs) / 1000;
     const sizeBytes = recording.parts.reduce((sum, part) => sum + part.size, 0);
     void this.enqueueWrite(async () => {
       if (sizeBytes === 0) {
         // Nothing was captured (stopped within milliseconds): the index stays a gap the server reports as missing.
         await this.store.deleteChunk(chunk.sessionId, chunk.chunkIndex);
+        this.inProgress.delete(recording.seq);
         return;
       }
       await this.store.putChunk({ ...chunk, durationSec, mimeType: recording.mimeType, parts: recording.parts, status: 'pending', recordedAtMs: Date.now() });
+      // Live until written as pending, so a recovery running meanwhile leaves it alone.
+      this.inProgress.delete(recording.seq);
       this.events.emit('chunk-recorded', { ...chunk, durationSec, sizeBytes, mimeType: recording.mimeType, recovered: false });
       this.queue.kick();
     });

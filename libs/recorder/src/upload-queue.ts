@@ -11,6 +11,8 @@ export interface UploadQueueDeps {
   backoff?: BackoffOptions;
   isOnline?: () => boolean;
   random?: () => number;
+  /** Runs once this queue owns the upload lock, before its first upload (e.g. recovering interrupted chunks). */
+  onAcquire?: () => Promise<void>;
 }
 
 /** Web Locks name held by the tab whose loop sends the shared queue. */
@@ -119,6 +121,9 @@ export class UploadQueue {
   }
 
   private async run(): Promise<void> {
+    await this.deps.onAcquire?.().catch((error: unknown) => {
+      this.deps.events.emit('error', { source: 'store', message: error instanceof Error ? error.message : String(error) });
+    });
     while (!this.closed) {
       const work = await this.nextWork();
       await this.reportLength();
