@@ -24,7 +24,9 @@ await build({
   logLevel: 'warning',
 });
 writeFileSync(`${dist}/package.json`, JSON.stringify({ type: 'module' }) + '\n');
-execFileSync(process.execPath, [`${here}../../node_modules/typescript/bin/tsc`, '-p', `${here}tsconfig.build.json`], { stdio: 'inherit' });
+execFileSync(process.execPath, [`${here}../../node_modules/typescript/bin/tsc`, '-p', `${here}tsconfig.build.json`], {
+  stdio: 'inherit',
+});
 
 /** What a page pays for the core: minified, gzip level 9. */
 async function measure(label, external) {
@@ -40,7 +42,9 @@ async function measure(label, external) {
     logLevel: 'warning',
   });
   const bytes = result.outputFiles[0].contents;
-  console.log(`${label}: ${(bytes.length / 1024).toFixed(1)} KiB min, ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1)} KiB min+gzip`);
+  console.log(
+    `${label}: ${(bytes.length / 1024).toFixed(1)} KiB min, ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1)} KiB min+gzip`,
+  );
 }
 await measure('core without socket.io-client', ['socket.io-client']);
 await measure('core with socket.io-client bundled', []);

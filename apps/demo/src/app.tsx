@@ -52,7 +52,9 @@ export function App() {
     if (!recorder) return;
     const log: LoggedEvent[] = [];
     window.earshot = { recorder, log };
-    const unsubscribe = LOGGED_EVENTS.map((type) => recorder.on(type, (payload) => log.push({ type, atMs: performance.now(), payload })));
+    const unsubscribe = LOGGED_EVENTS.map((type) =>
+      recorder.on(type, (payload) => log.push({ type, atMs: performance.now(), payload })),
+    );
     const refresh = () => void recorder.interruptedSessions().then(setInterrupted, () => undefined);
     refresh();
     unsubscribe.push(recorder.on('state', refresh), recorder.on('session-complete-sent', refresh));
@@ -86,11 +88,17 @@ export function App() {
     <main style={{ fontFamily: 'system-ui, sans-serif', padding: 24 }}>
       <h1>Earshot demo exam</h1>
       <p style={{ maxWidth: 720 }}>
-        Start recording and speak. Every {settings.options.chunkDurationSec ?? 30} s a chunk is sent to Earshot; its analysis (speech, speakers,
-        transcript, score) appears in the table as soon as it is ready. Cut the network or reload: nothing is lost, the queue resumes.
+        Start recording and speak. Every {settings.options.chunkDurationSec ?? 30} s a chunk is sent to Earshot; its
+        analysis (speech, speakers, transcript, score) appears in the table as soon as it is ready. Cut the network or
+        reload: nothing is lost, the queue resumes.
       </p>
       <label>
-        Exam id <input value={examId} onChange={(event) => setExamId(event.target.value)} disabled={view.state === 'recording'} />
+        Exam id{' '}
+        <input
+          value={examId}
+          onChange={(event) => setExamId(event.target.value)}
+          disabled={view.state === 'recording'}
+        />
       </label>
       {interrupted.length > 0 && (
         <div data-testid="interrupted" style={{ margin: '12px 0', padding: 8, background: '#fff6dd' }}>
@@ -98,10 +106,21 @@ export function App() {
           {interrupted.map((session) => (
             <div key={session.sessionId}>
               {session.sessionId} ({session.nextChunkIndex} chunks){' '}
-              <button type="button" onClick={() => void view.start({ sessionId: session.sessionId }).catch(() => undefined)} disabled={view.state === 'recording'}>
+              <button
+                type="button"
+                onClick={() => void view.start({ sessionId: session.sessionId }).catch(() => undefined)}
+                disabled={view.state === 'recording'}
+              >
                 Continue
               </button>{' '}
-              <button type="button" onClick={() => void recorder?.finish(session.sessionId).then(() => setInterrupted((list) => list.filter((item) => item !== session)))}>
+              <button
+                type="button"
+                onClick={() =>
+                  void recorder
+                    ?.finish(session.sessionId)
+                    .then(() => setInterrupted((list) => list.filter((item) => item !== session)))
+                }
+              >
                 Finish
               </button>
             </div>

@@ -6,7 +6,10 @@ export const TOKEN_STORAGE_KEY = 'earshot.token';
  * Recorder options the page takes from its URL, for trying things out and for the browser tests:
  * `?chunk_sec=5&backoff_ms=200&raw_audio=1&handover=immediate&exam=exam-42`.
  */
-export function readPageSettings(search: string): { testSessionId: string; options: Omit<ExamRecorderOptions, 'getToken'> } {
+export function readPageSettings(search: string): {
+  testSessionId: string;
+  options: Omit<ExamRecorderOptions, 'getToken'>;
+} {
   const params = new URLSearchParams(search);
   const number = (name: string) => {
     const value = Number(params.get(name));

@@ -7,7 +7,16 @@ import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { signDevelopmentToken } from '@earshot/auth';
 import { createS3Storage, type ObjectStorage } from '@earshot/storage';
-import { createTestDatabase, startServiceProcess, startTestS3Server, TEST_REDIS_URL, uniquePrefix, type ServiceProcess, type TestDatabase, type TestS3Server } from '@earshot/testing';
+import {
+  createTestDatabase,
+  startServiceProcess,
+  startTestS3Server,
+  TEST_REDIS_URL,
+  uniquePrefix,
+  type ServiceProcess,
+  type TestDatabase,
+  type TestS3Server,
+} from '@earshot/testing';
 
 const run = promisify(execFile);
 const DEMO_DIR = path.resolve(__dirname, '..');
@@ -17,7 +26,9 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Builds the demo page into a fresh folder (what `npm run up` serves), so a stale dist/ cannot be tested. */
 export async function buildDemo(): Promise<string> {
   const outDir = path.join(os.tmpdir(), uniquePrefix('earshot-demo'));
-  await run('npx', ['--no-install', 'vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: DEMO_DIR });
+  await run('npx', ['--no-install', 'vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: DEMO_DIR,
+  });
   return outDir;
 }
 
@@ -41,7 +52,10 @@ const SENTENCES = [
  * unique and a chunk can be located in it), 48 kHz mono 16-bit, longer than any recording so it never loops.
  */
 export async function makeFakeMicrophoneWav(durationSec = 140): Promise<string> {
-  const key = createHash('sha1').update(JSON.stringify({ SENTENCES, durationSec, v: 1 })).digest('hex').slice(0, 12);
+  const key = createHash('sha1')
+    .update(JSON.stringify({ SENTENCES, durationSec, v: 1 }))
+    .digest('hex')
+    .slice(0, 12);
   const output = path.join(FIXTURE_DIR, `fake-mic-${key}.wav`);
   if (existsSync(output)) return output;
   const work = path.join(FIXTURE_DIR, `fake-mic-${key}.${process.pid}`);
@@ -59,7 +73,21 @@ export async function makeFakeMicrophoneWav(durationSec = 140): Promise<string> 
   const padded = path.join(work, 'padded.wav');
   await run('sox', [speech, padded, 'pad', '0', String(durationSec), 'trim', '0', String(durationSec)]);
   const noise = path.join(work, 'noise.wav');
-  await run('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', noise, 'synth', String(durationSec), 'pinknoise', 'vol', '0.03']);
+  await run('sox', [
+    '-n',
+    '-r',
+    '48000',
+    '-c',
+    '1',
+    '-b',
+    '16',
+    noise,
+    'synth',
+    String(durationSec),
+    'pinknoise',
+    'vol',
+    '0.03',
+  ]);
   const tmp = path.join(work, 'mic.wav');
   await run('sox', ['-m', padded, noise, '-b', '16', tmp]);
   await run('mv', [tmp, output]);
@@ -69,7 +97,8 @@ export async function makeFakeMicrophoneWav(durationSec = 140): Promise<string> 
 
 /** Headless Debian chromium whose microphone plays `wavPath` (flags from ../shared/STACK.md). */
 export async function launchChromium(wavPath: string): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`no chromium at ${CHROMIUM_PATH}: apt-get install chromium (Debian), or set CHROMIUM_PATH`);
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(`no chromium at ${CHROMIUM_PATH}: apt-get install chromium (Debian), or set CHROMIUM_PATH`);
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -121,14 +150,23 @@ export async function startPlatform(staticDir: string): Promise<Platform> {
     const [uploader, analyzer] = await Promise.all([
       startServiceProcess('uploader', common, { logDir }),
       // Transcription (pocketsphinx, ~3 s per 30 s chunk) is not what these tests are about.
-      startServiceProcess('analyzer', { ...common, TRANSCRIBER: 'none', PHRASE_SPOTTING: 'false' }, { logDir, timeoutMs: 60_000 }),
+      startServiceProcess(
+        'analyzer',
+        { ...common, TRANSCRIBER: 'none', PHRASE_SPOTTING: 'false' },
+        { logDir, timeoutMs: 60_000 },
+      ),
     ]);
     services.push(uploader, analyzer);
     const notifier = await startServiceProcess('notifier', { ...common, UPLOADER_URL: uploader.url }, { logDir });
     services.push(notifier);
-    const gateway = await startServiceProcess('gateway', { ...common, UPLOADER_URL: uploader.url, NOTIFIER_URL: notifier.url, STATIC_DIR: staticDir }, { logDir });
+    const gateway = await startServiceProcess(
+      'gateway',
+      { ...common, UPLOADER_URL: uploader.url, NOTIFIER_URL: notifier.url, STATIC_DIR: staticDir },
+      { logDir },
+    );
     services.push(gateway);
-    const token = (userId = 'candidate-browser') => signDevelopmentToken({ userId, role: 'candidate', orgId: 'org-browser', secret });
+    const token = (userId = 'candidate-browser') =>
+      signDevelopmentToken({ userId, role: 'candidate', orgId: 'org-browser', secret });
     // What `npm run up` does for a newcomer: the page finds a development token next to itself.
     writeFileSync(path.join(staticDir, 'config.json'), JSON.stringify({ token: await token() }));
     return {
@@ -150,7 +188,17 @@ export async function startPlatform(staticDir: string): Promise<Platform> {
 
 /** Duration of a webm/ogg file by decoding its packets (MediaRecorder writes no duration in the header). */
 export async function probeDurationSec(file: string): Promise<number> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', file]);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'a:0',
+    '-show_entries',
+    'packet=pts_time,duration_time',
+    '-of',
+    'csv=p=0',
+    file,
+  ]);
   let first = Infinity;
   let last = 0;
   for (const line of stdout.trim().split('\n')) {
@@ -170,7 +218,11 @@ export async function decodeAlone(file: string): Promise<void> {
 
 /** Mono float PCM at `rate` Hz. */
 export async function decodePcm(file: string, rate: number): Promise<Float32Array> {
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', file, '-ac', '1', '-ar', String(rate), '-f', 'f32le', '-'], { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 });
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-v', 'error', '-i', file, '-ac', '1', '-ar', String(rate), '-f', 'f32le', '-'],
+    { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 },
+  );
   const bytes = stdout as unknown as Buffer;
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }

@@ -26,8 +26,14 @@ async function main() {
       const sessionId = await page.evaluate(() => window.earshot!.recorder.sessionId!);
       await page.waitForTimeout(seconds * 1000);
       await page.evaluate(() => window.earshot!.recorder.stop());
-      await page.waitForFunction(() => window.earshot!.log.some((event) => event.type === 'session-complete-sent'), undefined, { timeout: 60_000 });
-      const count = await page.evaluate(() => window.earshot!.log.filter((event) => event.type === 'chunk-recorded').length);
+      await page.waitForFunction(
+        () => window.earshot!.log.some((event) => event.type === 'session-complete-sent'),
+        undefined,
+        { timeout: 60_000 },
+      );
+      const count = await page.evaluate(
+        () => window.earshot!.log.filter((event) => event.type === 'chunk-recorded').length,
+      );
       const files: string[] = [];
       mkdirSync(path.join(workDir, handover), { recursive: true });
       for (let index = 0; index < count - 1; index += 1) {

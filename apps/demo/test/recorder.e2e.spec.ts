@@ -4,7 +4,16 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chunkObjectKey, type ChunkProcessedEvent, type SessionWithChunks } from '@earshot/contracts';
 import { sha256Hex, uniquePrefix } from '@earshot/testing';
-import { buildDemo, decodeAlone, launchChromium, makeFakeMicrophoneWav, measureGapsMs, probeDurationSec, startPlatform, type Platform } from './browser-harness';
+import {
+  buildDemo,
+  decodeAlone,
+  launchChromium,
+  makeFakeMicrophoneWav,
+  measureGapsMs,
+  probeDurationSec,
+  startPlatform,
+  type Platform,
+} from './browser-harness';
 
 /**
  * The recorder in real (headless) Chromium with a file-fed microphone, through the demo exam page the gateway
@@ -35,7 +44,10 @@ interface Logged {
   payload: any;
 }
 
-async function openExamPage(query: string, beforeLoad?: (page: Page) => Promise<void>): Promise<{ context: BrowserContext; page: Page }> {
+async function openExamPage(
+  query: string,
+  beforeLoad?: (page: Page) => Promise<void>,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
   await context.grantPermissions(['microphone'], { origin: platform.gatewayUrl });
   const page = await context.newPage();
@@ -73,18 +85,28 @@ function stopAt(page: Page, startedAtMs: number, afterSec: number): Promise<numb
   );
 }
 
-async function until(page: Page, check: (log: Logged[]) => boolean, timeoutMs: number, what: string): Promise<Logged[]> {
+async function until(
+  page: Page,
+  check: (log: Logged[]) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<Logged[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const log = await logOf(page);
     if (check(log)) return log;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; log: ${JSON.stringify(log.filter((event) => event.type !== 'queue')).slice(0, 4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}; log: ${JSON.stringify(log.filter((event) => event.type !== 'queue')).slice(0, 4000)}`,
+      );
     await page.waitForTimeout(250);
   }
 }
 
 async function apiSession(sessionId: string): Promise<SessionWithChunks> {
-  const response = await fetch(`${platform.gatewayUrl}/api/audio/sessions/${sessionId}`, { headers: { authorization: `Bearer ${await platform.token()}` } });
+  const response = await fetch(`${platform.gatewayUrl}/api/audio/sessions/${sessionId}`, {
+    headers: { authorization: `Bearer ${await platform.token()}` },
+  });
   expect(response.status).toBe(200);
   return (await response.json()) as SessionWithChunks;
 }
@@ -107,7 +129,9 @@ describe('the exam page in headless Chromium', () => {
     const wallSec = await stopAt(page, startedAtMs, 95);
     const log = await until(
       page,
-      (events) => events.some((event) => event.type === 'session-complete-sent') && events.filter((event) => event.type === 'analysis').length >= 4,
+      (events) =>
+        events.some((event) => event.type === 'session-complete-sent') &&
+        events.filter((event) => event.type === 'analysis').length >= 4,
       120_000,
       'session-complete and 4 analysis events',
     );
@@ -115,7 +139,9 @@ describe('the exam page in headless Chromium', () => {
     const recorded = log.filter((event) => event.type === 'chunk-recorded');
     expect(indexesOf(recorded)).toEqual([0, 1, 2, 3]);
     expect(log.filter((event) => event.type === 'chunk-failed')).toEqual([]);
-    const analysis = log.filter((event) => event.type === 'analysis').map((event) => event.payload as ChunkProcessedEvent);
+    const analysis = log
+      .filter((event) => event.type === 'analysis')
+      .map((event) => event.payload as ChunkProcessedEvent);
     expect(analysis.map((event) => event.chunk_index).sort()).toEqual([0, 1, 2, 3]);
     for (const event of analysis) {
       expect(event.processing_status).toBe('completed');
@@ -136,13 +162,17 @@ describe('the exam page in headless Chromium', () => {
       expect(chunk.start_time_seconds).toBeCloseTo(30 * chunk.chunk_index, 0);
     }
     const total = durations.reduce((sum, value) => sum + value, 0);
-    console.log(`95 s recording: wall ${wallSec.toFixed(3)} s, chunk durations ${durations.map((d) => d.toFixed(3)).join(', ')} s, total ${total.toFixed(3)} s`);
+    console.log(
+      `95 s recording: wall ${wallSec.toFixed(3)} s, chunk durations ${durations.map((d) => d.toFixed(3)).join(', ')} s, total ${total.toFixed(3)} s`,
+    );
     durations.forEach((duration, index) => expect(Math.abs(duration - expected[index]!)).toBeLessThan(0.3));
     expect(Math.abs(total - wallSec)).toBeLessThan(0.5);
 
     // The gap between chunks, measured on the audio itself.
     const gapsMs = await measureGapsMs(micWav, files);
-    console.log(`inter-chunk gaps (audio lost between consecutive chunks; negative = overlap): ${gapsMs.map((gap) => gap.toFixed(1)).join(', ')} ms`);
+    console.log(
+      `inter-chunk gaps (audio lost between consecutive chunks; negative = overlap): ${gapsMs.map((gap) => gap.toFixed(1)).join(', ')} ms`,
+    );
     // At most one Opus frame (20 ms) lost. The overlap is the latency of the next recorder's start event
     // (40-60 ms here), which a loaded machine stretches.
     for (const gap of gapsMs) {
@@ -178,20 +208,30 @@ describe('the exam page in headless Chromium', () => {
     const uploaded = ofType(log, 'chunk-uploaded');
     expect(indexesOf(uploaded)).toEqual(range(count));
     expect(uploaded.every((event) => (event.payload as { duplicate: boolean }).duplicate === false)).toBe(true);
-    const networkFailures = ofType(log, 'chunk-failed').filter((event) => event.atMs > offlineAtMs && event.atMs < onlineAtMs);
+    const networkFailures = ofType(log, 'chunk-failed').filter(
+      (event) => event.atMs > offlineAtMs && event.atMs < onlineAtMs,
+    );
     expect(networkFailures.length).toBeGreaterThan(0);
-    expect(networkFailures.every((event) => (event.payload as { code: string; permanent: boolean }).permanent === false)).toBe(true);
+    expect(
+      networkFailures.every((event) => (event.payload as { code: string; permanent: boolean }).permanent === false),
+    ).toBe(true);
     // Chunks recorded during the cut went up only after it.
-    const recordedOffline = ofType(log, 'chunk-recorded').filter((event) => event.atMs > offlineAtMs && event.atMs < onlineAtMs);
+    const recordedOffline = ofType(log, 'chunk-recorded').filter(
+      (event) => event.atMs > offlineAtMs && event.atMs < onlineAtMs,
+    );
     expect(recordedOffline.length).toBeGreaterThanOrEqual(7);
     for (const index of indexesOf(recordedOffline)) {
-      expect(uploaded.find((event) => (event.payload as { chunkIndex: number }).chunkIndex === index)!.atMs).toBeGreaterThan(onlineAtMs);
+      expect(
+        uploaded.find((event) => (event.payload as { chunkIndex: number }).chunkIndex === index)!.atMs,
+      ).toBeGreaterThan(onlineAtMs);
     }
     // Back online, the queue goes at once rather than at the end of its backoff.
     const firstAfterCut = uploaded.find((event) => event.atMs > onlineAtMs)!;
     expect(firstAfterCut.atMs - onlineAtMs).toBeLessThan(3_000);
     const queueDuringCut = ofType(log, 'queue').filter((event) => event.atMs > offlineAtMs && event.atMs < onlineAtMs);
-    expect(Math.max(...queueDuringCut.map((event) => (event.payload as { pending: number }).pending))).toBeGreaterThanOrEqual(7);
+    expect(
+      Math.max(...queueDuringCut.map((event) => (event.payload as { pending: number }).pending)),
+    ).toBeGreaterThanOrEqual(7);
 
     const session = await apiSession(sessionId);
     expect(session.chunks.map((chunk) => chunk.chunk_index)).toEqual(range(count));
@@ -209,14 +249,21 @@ describe('the exam page in headless Chromium', () => {
   it('after a reload mid-session, the new page uploads the chunks kept in IndexedDB, including the interrupted one', async () => {
     let blocked = true;
     const block = async (page: Page) => {
-      await page.route('**/api/audio/upload-chunk', (route) => (blocked ? route.abort('internetdisconnected') : route.continue()));
+      await page.route('**/api/audio/upload-chunk', (route) =>
+        blocked ? route.abort('internetdisconnected') : route.continue(),
+      );
     };
     // A long backoff: no retry happens between unblocking and the reload.
     const { context, page } = await openExamPage('chunk_sec=5&backoff_ms=20000&exam=browser-reload', block);
     const { sessionId, startedAtMs } = await startRecording(page);
-    await page.evaluate((until) => new Promise((resolve) => setTimeout(resolve, until - performance.now())), startedAtMs + 12_600);
+    await page.evaluate(
+      (until) => new Promise((resolve) => setTimeout(resolve, until - performance.now())),
+      startedAtMs + 12_600,
+    );
     const saved = await page.evaluate(() =>
-      window.earshot!.recorder.storedChunks().then((chunks) => chunks.map((chunk) => ({ index: chunk.chunkIndex, status: chunk.status }))),
+      window
+        .earshot!.recorder.storedChunks()
+        .then((chunks) => chunks.map((chunk) => ({ index: chunk.chunkIndex, status: chunk.status }))),
     );
     expect(saved).toEqual([
       { index: 0, status: 'pending' },
@@ -228,13 +275,25 @@ describe('the exam page in headless Chromium', () => {
     blocked = false;
     await page.goto(`${platform.gatewayUrl}/?chunk_sec=5&backoff_ms=500&exam=browser-reload`);
     await page.waitForFunction(() => window.earshot !== undefined);
-    const log = await until(page, (events) => ofType(events, 'chunk-uploaded').length >= 3, 30_000, 'the three stored chunks uploaded after the reload');
+    const log = await until(
+      page,
+      (events) => ofType(events, 'chunk-uploaded').length >= 3,
+      30_000,
+      'the three stored chunks uploaded after the reload',
+    );
     expect(indexesOf(ofType(log, 'chunk-uploaded'))).toEqual([0, 1, 2]);
-    expect(ofType(log, 'chunk-recorded').map((event): unknown => event.payload)).toEqual([expect.objectContaining({ sessionId, chunkIndex: 2, recovered: true })]);
+    expect(ofType(log, 'chunk-recorded').map((event): unknown => event.payload)).toEqual([
+      expect.objectContaining({ sessionId, chunkIndex: 2, recovered: true }),
+    ]);
 
     // The page offers the interrupted session; finishing it sends session-complete with every index.
     await page.getByTestId('interrupted').getByRole('button', { name: 'Finish' }).click();
-    const done = await until(page, (events) => ofType(events, 'session-complete-sent').length > 0, 15_000, 'session-complete');
+    const done = await until(
+      page,
+      (events) => ofType(events, 'session-complete-sent').length > 0,
+      15_000,
+      'session-complete',
+    );
     expect(ofType(done, 'session-complete-sent')[0]!.payload).toEqual({ sessionId, totalChunks: 3 });
     const session = await apiSession(sessionId);
     expect(session.chunks.map((chunk) => chunk.chunk_index)).toEqual([0, 1, 2]);
@@ -255,10 +314,19 @@ describe('the exam page in headless Chromium', () => {
       await page.route('**/api/audio/upload-chunk', async (route) => {
         requestTimes.push(Date.now());
         if (requestTimes.length === 1) {
-          return route.fulfill({ status: 429, headers: { 'retry-after': '2' }, contentType: 'application/problem+json', body: problem(429, 'RATE_LIMITED') });
+          return route.fulfill({
+            status: 429,
+            headers: { 'retry-after': '2' },
+            contentType: 'application/problem+json',
+            body: problem(429, 'RATE_LIMITED'),
+          });
         }
         if (Date.now() - requestTimes[0]! < 8_000) {
-          return route.fulfill({ status: 503, contentType: 'application/problem+json', body: problem(503, 'UNAVAILABLE') });
+          return route.fulfill({
+            status: 503,
+            contentType: 'application/problem+json',
+            body: problem(503, 'UNAVAILABLE'),
+          });
         }
         return route.continue();
       });
@@ -266,9 +334,17 @@ describe('the exam page in headless Chromium', () => {
     const { context, page } = await openExamPage('chunk_sec=3&backoff_ms=300&exam=browser-503', failing);
     const { sessionId, startedAtMs } = await startRecording(page);
     await stopAt(page, startedAtMs, 7);
-    const log = await until(page, (events) => ofType(events, 'session-complete-sent').length > 0, 60_000, 'session-complete after the outage');
+    const log = await until(
+      page,
+      (events) => ofType(events, 'session-complete-sent').length > 0,
+      60_000,
+      'session-complete after the outage',
+    );
 
-    const failures = ofType(log, 'chunk-failed').map((event) => event.payload as { chunkIndex: number; code: string; attempts: number; retryInMs: number; permanent: boolean });
+    const failures = ofType(log, 'chunk-failed').map(
+      (event) =>
+        event.payload as { chunkIndex: number; code: string; attempts: number; retryInMs: number; permanent: boolean },
+    );
     expect(failures.every((failure) => failure.chunkIndex === 0 && !failure.permanent)).toBe(true);
     expect(failures[0]).toMatchObject({ code: 'RATE_LIMITED', attempts: 1 });
     expect(failures[0]!.retryInMs).toBeGreaterThanOrEqual(2_000);
@@ -281,11 +357,15 @@ describe('the exam page in headless Chromium', () => {
       expect(failure.retryInMs).toBeLessThanOrEqual(exponential);
     });
     // The page really waited that long between attempts.
-    failures.forEach((failure, index) => expect(requestTimes[index + 1]! - requestTimes[index]!).toBeGreaterThanOrEqual(failure.retryInMs - 50));
+    failures.forEach((failure, index) =>
+      expect(requestTimes[index + 1]! - requestTimes[index]!).toBeGreaterThanOrEqual(failure.retryInMs - 50),
+    );
     const uploaded = ofType(log, 'chunk-uploaded');
     expect(indexesOf(uploaded)).toEqual([0, 1, 2]);
     expect(uploaded[0]!.payload).toMatchObject({ attempts: failures.length + 1 });
-    console.log(`outage: ${failures.length} failed attempts, delays ${failures.map((failure) => failure.retryInMs).join(', ')} ms`);
+    console.log(
+      `outage: ${failures.length} failed attempts, delays ${failures.map((failure) => failure.retryInMs).join(', ')} ms`,
+    );
     expect((await apiSession(sessionId)).chunks.map((chunk) => chunk.chunk_index)).toEqual([0, 1, 2]);
     await context.close();
   }, 120_000);
@@ -306,17 +386,34 @@ describe('the exam page in headless Chromium', () => {
     });
     expect(closed.status).toBe(200);
     await stopAt(page, startedAtMs, 7);
-    const log = await until(page, (events) => ofType(events, 'chunk-failed').length >= 3, 20_000, 'three refused chunks');
+    const log = await until(
+      page,
+      (events) => ofType(events, 'chunk-failed').length >= 3,
+      20_000,
+      'three refused chunks',
+    );
     await page.waitForTimeout(3_000);
 
-    const failures = ofType(await logOf(page), 'chunk-failed').map((event) => event.payload as { chunkIndex: number; status: number; code: string; permanent: boolean });
-    expect(failures).toEqual([0, 1, 2].map((chunkIndex): unknown => expect.objectContaining({ chunkIndex, status: 409, code: 'SESSION_CLOSED', permanent: true })));
+    const failures = ofType(await logOf(page), 'chunk-failed').map(
+      (event) => event.payload as { chunkIndex: number; status: number; code: string; permanent: boolean },
+    );
+    expect(failures).toEqual(
+      [0, 1, 2].map((chunkIndex): unknown =>
+        expect.objectContaining({ chunkIndex, status: 409, code: 'SESSION_CLOSED', permanent: true }),
+      ),
+    );
     expect(uploadRequests).toBe(3);
-    expect(ofType(log, 'error').some((event) => (event.payload as { code?: string }).code === 'SESSION_CLOSED')).toBe(true);
+    expect(ofType(log, 'error').some((event) => (event.payload as { code?: string }).code === 'SESSION_CLOSED')).toBe(
+      true,
+    );
     expect(await page.getByTestId('errors').textContent()).toContain('SESSION_CLOSED');
     expect(await page.getByTestId('queue').textContent()).toContain('3 refused');
     // Kept in the browser, not thrown away: the page may still export or retry them.
-    expect(await page.evaluate(() => window.earshot!.recorder.storedChunks().then((chunks) => chunks.map((chunk) => chunk.status)))).toEqual(['failed', 'failed', 'failed']);
+    expect(
+      await page.evaluate(() =>
+        window.earshot!.recorder.storedChunks().then((chunks) => chunks.map((chunk) => chunk.status)),
+      ),
+    ).toEqual(['failed', 'failed', 'failed']);
     await context.close();
   }, 60_000);
 
@@ -329,13 +426,27 @@ describe('the exam page in headless Chromium', () => {
     await page.waitForTimeout(500);
     await page.evaluate(() => window.earshot!.recorder.microphoneTrack!.dispatchEvent(new Event('ended')));
     await page.waitForFunction(() => window.earshot!.recorder.state === 'microphone-lost');
-    const log = await until(page, (events) => ofType(events, 'chunk-uploaded').length >= 2, 15_000, 'both chunks uploaded');
+    const log = await until(
+      page,
+      (events) => ofType(events, 'chunk-uploaded').length >= 2,
+      15_000,
+      'both chunks uploaded',
+    );
 
-    expect(ofType(log, 'microphone').map((event) => (event.payload as { state: string }).state)).toEqual(['live', 'muted', 'ended', 'off']);
-    expect(ofType(log, 'error').map((event): unknown => event.payload)).toEqual([expect.objectContaining({ source: 'microphone' })]);
+    expect(ofType(log, 'microphone').map((event) => (event.payload as { state: string }).state)).toEqual([
+      'live',
+      'muted',
+      'ended',
+      'off',
+    ]);
+    expect(ofType(log, 'error').map((event): unknown => event.payload)).toEqual([
+      expect.objectContaining({ source: 'microphone' }),
+    ]);
     expect(await page.getByTestId('recorder-state').textContent()).toBe('microphone-lost');
     // The chunk cut short by the loss is complete and uploaded, with its real length.
-    const recorded = ofType(log, 'chunk-recorded').map((event) => event.payload as { chunkIndex: number; durationSec: number });
+    const recorded = ofType(log, 'chunk-recorded').map(
+      (event) => event.payload as { chunkIndex: number; durationSec: number },
+    );
     expect(recorded.map((chunk) => chunk.chunkIndex)).toEqual([0, 1]);
     expect(recorded[1]!.durationSec).toBeGreaterThan(1);
     expect(recorded[1]!.durationSec).toBeLessThan(2.5);

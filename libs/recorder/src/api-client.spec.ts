@@ -1,7 +1,10 @@
 import { ApiError, createApiClient, isRetryableFailure } from './api-client';
 
 const problem = (status: number, code: string, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify({ type: 'about:blank', title: 't', status, code }), { status, headers: { 'content-type': 'application/problem+json', ...headers } });
+  new Response(JSON.stringify({ type: 'about:blank', title: 't', status, code }), {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+  });
 
 describe('the API client', () => {
   it('sends the text fields before the file, with a fresh token each time', async () => {
@@ -35,13 +38,23 @@ describe('the API client', () => {
       },
     });
     const input = { sessionId: 's', chunkIndex: 0, startTimeSec: 0, audio: new Blob(['x']) };
-    await expect(api.uploadChunk(input)).rejects.toMatchObject({ status: 429, code: 'RATE_LIMITED', retryAfterMs: 7_000, retryable: true });
-    await expect(api.uploadChunk(input)).rejects.toMatchObject({ status: 409, code: 'CHUNK_CONFLICT', retryable: false });
+    await expect(api.uploadChunk(input)).rejects.toMatchObject({
+      status: 429,
+      code: 'RATE_LIMITED',
+      retryAfterMs: 7_000,
+      retryable: true,
+    });
+    await expect(api.uploadChunk(input)).rejects.toMatchObject({
+      status: 409,
+      code: 'CHUNK_CONFLICT',
+      retryable: false,
+    });
     await expect(api.uploadChunk(input)).rejects.toMatchObject({ status: 0, code: 'NETWORK', retryable: true });
   });
 
   it('retries only what may succeed later', () => {
-    const retryable = (status: number, code: string) => new ApiError(status, code, '').retryable && isRetryableFailure(status, code);
+    const retryable = (status: number, code: string) =>
+      new ApiError(status, code, '').retryable && isRetryableFailure(status, code);
     expect(retryable(0, 'NETWORK')).toBe(true);
     expect(retryable(429, 'RATE_LIMITED')).toBe(true);
     expect(retryable(409, 'UPLOAD_IN_PROGRESS')).toBe(true);

@@ -74,7 +74,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     try {
       response = await doFetch(`${baseUrl}${path}`, { method, headers, body: payload, signal: controller.signal });
     } catch (error) {
-      throw new ApiError(0, controller.signal.aborted ? 'TIMEOUT' : 'NETWORK', error instanceof Error ? error.message : String(error));
+      throw new ApiError(
+        0,
+        controller.signal.aborted ? 'TIMEOUT' : 'NETWORK',
+        error instanceof Error ? error.message : String(error),
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -88,7 +92,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     if (!response.ok) {
       const problem = (parsed ?? {}) as { code?: unknown; title?: unknown; detail?: unknown };
       const code = typeof problem.code === 'string' ? problem.code : `HTTP_${response.status}`;
-      const message = [problem.title, problem.detail].filter((part) => typeof part === 'string').join(': ') || `HTTP ${response.status}`;
+      const message =
+        [problem.title, problem.detail].filter((part) => typeof part === 'string').join(': ') ||
+        `HTTP ${response.status}`;
       throw new ApiError(response.status, code, message, parseRetryAfterMs(response.headers.get('retry-after')));
     }
     return parsed as T;
@@ -96,7 +102,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
   return {
     createSession: ({ testSessionId, metadata }) =>
-      request('POST', '/api/audio/sessions', metadata ? { test_session_id: testSessionId, metadata } : { test_session_id: testSessionId }),
+      request(
+        'POST',
+        '/api/audio/sessions',
+        metadata ? { test_session_id: testSessionId, metadata } : { test_session_id: testSessionId },
+      ),
     uploadChunk: ({ sessionId, chunkIndex, startTimeSec, durationSec, audio }) => {
       // The server streams the file straight to storage, so the text fields must come first.
       const form = new FormData();
@@ -107,7 +117,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       form.append('audio_chunk', audio, `chunk_${String(chunkIndex).padStart(4, '0')}.webm`);
       return request('POST', '/api/audio/upload-chunk', form);
     },
-    completeSession: ({ sessionId, totalChunks }) => request('POST', '/api/audio/session-complete', { session_id: sessionId, total_chunks: totalChunks }),
+    completeSession: ({ sessionId, totalChunks }) =>
+      request('POST', '/api/audio/session-complete', { session_id: sessionId, total_chunks: totalChunks }),
     getSession: (sessionId) => request('GET', `/api/audio/sessions/${encodeURIComponent(sessionId)}`),
   };
 }

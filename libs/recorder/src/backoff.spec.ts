@@ -4,8 +4,12 @@ describe('backoffDelayMs', () => {
   const options = { baseDelayMs: 1_000, maxDelayMs: 30_000 };
 
   it('doubles per attempt between half and all of base·2^(n-1), capped', () => {
-    expect([1, 2, 3, 4].map((attempt) => backoffDelayMs(attempt, options, () => 0))).toEqual([500, 1_000, 2_000, 4_000]);
-    expect([1, 2, 3, 4].map((attempt) => backoffDelayMs(attempt, options, () => 1))).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect([1, 2, 3, 4].map((attempt) => backoffDelayMs(attempt, options, () => 0))).toEqual([
+      500, 1_000, 2_000, 4_000,
+    ]);
+    expect([1, 2, 3, 4].map((attempt) => backoffDelayMs(attempt, options, () => 1))).toEqual([
+      1_000, 2_000, 4_000, 8_000,
+    ]);
     expect(backoffDelayMs(20, options, () => 1)).toBe(30_000);
     expect(backoffDelayMs(20, options, () => 0)).toBe(15_000);
   });

@@ -84,7 +84,10 @@ export class ChunkRecorder {
   }
 
   private begin(seq: number): Active {
-    const recorder = new MediaRecorder(this.stream, { mimeType: this.options.mimeType, audioBitsPerSecond: this.options.audioBitsPerSecond });
+    const recorder = new MediaRecorder(this.stream, {
+      mimeType: this.options.mimeType,
+      audioBitsPerSecond: this.options.audioBitsPerSecond,
+    });
     const active: Active = { seq, recorder, parts: [], startedAtMs: 0, stoppedAtMs: 0, finished: Promise.resolve() };
     active.finished = new Promise<void>((resolve) => {
       recorder.addEventListener('dataavailable', (event: BlobEvent) => {
@@ -94,7 +97,13 @@ export class ChunkRecorder {
       });
       recorder.addEventListener('stop', () => {
         const { parts, startedAtMs, stoppedAtMs } = active;
-        this.options.onFinished({ seq, parts: parts.slice(), mimeType: recorder.mimeType || this.options.mimeType, startedAtMs, stoppedAtMs });
+        this.options.onFinished({
+          seq,
+          parts: parts.slice(),
+          mimeType: recorder.mimeType || this.options.mimeType,
+          startedAtMs,
+          stoppedAtMs,
+        });
         resolve();
       });
       recorder.addEventListener('error', (event) => {
@@ -116,7 +125,9 @@ export class ChunkRecorder {
 
 /** The first container/codec the browser can record, Opus preferred. */
 export function pickMimeType(preferred?: string): string {
-  const candidates = [preferred, 'audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/webm', 'audio/mp4'].filter(Boolean) as string[];
+  const candidates = [preferred, 'audio/webm;codecs=opus', 'audio/ogg;codecs=opus', 'audio/webm', 'audio/mp4'].filter(
+    Boolean,
+  ) as string[];
   for (const candidate of candidates) {
     if (typeof MediaRecorder !== 'undefined' && MediaRecorder.isTypeSupported(candidate)) return candidate;
   }

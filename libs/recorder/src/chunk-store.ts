@@ -38,7 +38,8 @@ export interface ChunkStore {
   deleteSession(sessionId: string): Promise<void>;
 }
 
-const byIndex = (a: StoredChunk, b: StoredChunk) => (a.sessionId === b.sessionId ? a.chunkIndex - b.chunkIndex : a.sessionId < b.sessionId ? -1 : 1);
+const byIndex = (a: StoredChunk, b: StoredChunk) =>
+  a.sessionId === b.sessionId ? a.chunkIndex - b.chunkIndex : a.sessionId < b.sessionId ? -1 : 1;
 
 /** Keeps everything in memory: for tests, and browsers without IndexedDB (nothing survives a reload there). */
 export function createMemoryChunkStore(): ChunkStore {
@@ -46,7 +47,8 @@ export function createMemoryChunkStore(): ChunkStore {
   const sessions = new Map<string, StoredSession>();
   const key = (sessionId: string, chunkIndex: number) => `${sessionId}\u0000${chunkIndex}`;
   return {
-    putChunk: async (chunk) => void chunks.set(key(chunk.sessionId, chunk.chunkIndex), { ...chunk, parts: [...chunk.parts] }),
+    putChunk: async (chunk) =>
+      void chunks.set(key(chunk.sessionId, chunk.chunkIndex), { ...chunk, parts: [...chunk.parts] }),
     deleteChunk: async (sessionId, chunkIndex) => void chunks.delete(key(sessionId, chunkIndex)),
     listChunks: async () => [...chunks.values()].map((chunk) => ({ ...chunk })).sort(byIndex),
     putSession: async (session) => void sessions.set(session.sessionId, { ...session }),
@@ -77,14 +79,19 @@ export function createIndexedDbChunkStore(databaseName = 'earshot-recorder'): Ch
       const request = indexedDB.open(databaseName, DB_VERSION);
       request.onupgradeneeded = () => {
         const db = request.result;
-        if (!db.objectStoreNames.contains(CHUNKS)) db.createObjectStore(CHUNKS, { keyPath: ['sessionId', 'chunkIndex'] });
+        if (!db.objectStoreNames.contains(CHUNKS))
+          db.createObjectStore(CHUNKS, { keyPath: ['sessionId', 'chunkIndex'] });
         if (!db.objectStoreNames.contains(SESSIONS)) db.createObjectStore(SESSIONS, { keyPath: 'sessionId' });
       };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error ?? new Error('IndexedDB could not be opened'));
     }));
 
-  async function run<T>(storeName: string, mode: IDBTransactionMode, action: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  async function run<T>(
+    storeName: string,
+    mode: IDBTransactionMode,
+    action: (store: IDBObjectStore) => IDBRequest<T>,
+  ): Promise<T> {
     const db = await open();
     const transaction = db.transaction(storeName, mode);
     const result = settle(action(transaction.objectStore(storeName)));
@@ -99,10 +106,12 @@ export function createIndexedDbChunkStore(databaseName = 'earshot-recorder'): Ch
 
   return {
     putChunk: async (chunk) => void (await run(CHUNKS, 'readwrite', (store) => store.put(chunk))),
-    deleteChunk: async (sessionId, chunkIndex) => void (await run(CHUNKS, 'readwrite', (store) => store.delete([sessionId, chunkIndex]))),
+    deleteChunk: async (sessionId, chunkIndex) =>
+      void (await run(CHUNKS, 'readwrite', (store) => store.delete([sessionId, chunkIndex]))),
     listChunks: async () => ((await run(CHUNKS, 'readonly', (store) => store.getAll())) as StoredChunk[]).sort(byIndex),
     putSession: async (session) => void (await run(SESSIONS, 'readwrite', (store) => store.put(session))),
-    getSession: async (sessionId) => (await run(SESSIONS, 'readonly', (store) => store.get(sessionId))) as StoredSession | undefined,
+    getSession: async (sessionId) =>
+      (await run(SESSIONS, 'readonly', (store) => store.get(sessionId))) as StoredSession | undefined,
     listSessions: async () => (await run(SESSIONS, 'readonly', (store) => store.getAll())) as StoredSession[],
     deleteSession: async (sessionId) => void (await run(SESSIONS, 'readwrite', (store) => store.delete(sessionId))),
   };

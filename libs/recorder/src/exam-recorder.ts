@@ -112,11 +112,19 @@ export class ExamRecorder {
   constructor(private readonly options: ExamRecorderOptions) {
     this.chunkMs = (options.chunkDurationSec ?? DEFAULT_CHUNK_SEC) * 1000;
     this.api =
-      options.api ?? createApiClient({ baseUrl: options.baseUrl, getToken: options.getToken, requestTimeoutMs: options.requestTimeoutMs });
+      options.api ??
+      createApiClient({
+        baseUrl: options.baseUrl,
+        getToken: options.getToken,
+        requestTimeoutMs: options.requestTimeoutMs,
+      });
     this.store =
       options.store ??
       createBrowserChunkStore((error) =>
-        this.events.emit('error', { source: 'store', message: `chunks are kept in memory only (a reload would lose them): ${errorMessage(error)}` }),
+        this.events.emit('error', {
+          source: 'store',
+          message: `chunks are kept in memory only (a reload would lose them): ${errorMessage(error)}`,
+        }),
       );
     this.queue = new UploadQueue({
       api: this.api,
@@ -182,19 +190,30 @@ export class ExamRecorder {
     try {
       const sessionId = 'sessionId' in input ? input.sessionId : (await this.api.createSession(input)).id;
       const stored = await this.store.getSession(sessionId);
-      session = stored ? { sessionId, startedAtMs: stored.startedAtMs, nextChunkIndex: stored.nextChunkIndex } : { sessionId, startedAtMs: Date.now(), nextChunkIndex: 0 };
+      session = stored
+        ? { sessionId, startedAtMs: stored.startedAtMs, nextChunkIndex: stored.nextChunkIndex }
+        : { sessionId, startedAtMs: Date.now(), nextChunkIndex: 0 };
       await this.store.putSession(session);
     } catch (error) {
       for (const track of stream.getTracks()) track.stop();
       this.setState('idle');
       const failure = error as { status?: number; code?: string };
-      this.events.emit('error', { source: 'session', message: errorMessage(error), status: failure.status, code: failure.code });
+      this.events.emit('error', {
+        source: 'session',
+        message: errorMessage(error),
+        status: failure.status,
+        code: failure.code,
+      });
       throw error;
     }
     this.session = session;
     this.stream = stream;
     this.watchMicrophone(stream);
-    this.stopLevel = watchInputLevel(stream, (level) => this.events.emit('level', level), this.options.levelIntervalMs ?? DEFAULT_LEVEL_INTERVAL_MS);
+    this.stopLevel = watchInputLevel(
+      stream,
+      (level) => this.events.emit('level', level),
+      this.options.levelIntervalMs ?? DEFAULT_LEVEL_INTERVAL_MS,
+    );
     this.connectLive(session.sessionId);
 
     this.chunkRecorder = new ChunkRecorder(stream, {
@@ -234,7 +253,9 @@ export class ExamRecorder {
 
   /** Sessions left recording by an earlier page (reload, crash): continue one with start({ sessionId }) or finish it. */
   async interruptedSessions(): Promise<StoredSession[]> {
-    return (await this.store.listSessions()).filter((session) => session.totalChunks === undefined && session.sessionId !== this.session?.sessionId);
+    return (await this.store.listSessions()).filter(
+      (session) => session.totalChunks === undefined && session.sessionId !== this.session?.sessionId,
+    );
   }
 
   /** Declares an interrupted session finished: `session-complete` follows once its stored chunks are uploaded. */
@@ -283,7 +304,9 @@ export class ExamRecorder {
   }
 
   private enqueueWrite(write: () => Promise<void>): Promise<void> {
-    this.writes = this.writes.then(write).catch((error: unknown) => this.events.emit('error', { source: 'store', message: errorMessage(error) }));
+    this.writes = this.writes
+      .then(write)
+      .catch((error: unknown) => this.events.emit('error', { source: 'store', message: errorMessage(error) }));
     return this.writes;
   }
 
@@ -332,7 +355,9 @@ export class ExamRecorder {
     const chunk = this.inProgress.get(seq);
     if (!chunk) return;
     const mimeType = parts[0]?.type || pickMimeType(this.options.mimeType);
-    void this.enqueueWrite(() => this.store.putChunk({ ...chunk, mimeType, parts: [...parts], status: 'recording', recordedAtMs: Date.now() }));
+    void this.enqueueWrite(() =>
+      this.store.putChunk({ ...chunk, mimeType, parts: [...parts], status: 'recording', recordedAtMs: Date.now() }),
+    );
   }
 
   private saveFinished(recording: FinishedRecording): void {
@@ -347,10 +372,23 @@ export class ExamRecorder {
         this.inProgress.delete(recording.seq);
         return;
       }
-      await this.store.putChunk({ ...chunk, durationSec, mimeType: recording.mimeType, parts: recording.parts, status: 'pending', recordedAtMs: Date.now() });
+      await this.store.putChunk({
+        ...chunk,
+        durationSec,
+        mimeType: recording.mimeType,
+        parts: recording.parts,
+        status: 'pending',
+        recordedAtMs: Date.now(),
+      });
       // Live until written as pending, so a recovery running meanwhile leaves it alone.
       this.inProgress.delete(recording.seq);
-      this.events.emit('chunk-recorded', { ...chunk, durationSec, sizeBytes, mimeType: recording.mimeType, recovered: false });
+      this.events.emit('chunk-recorded', {
+        ...chunk,
+        durationSec,
+        sizeBytes,
+        mimeType: recording.mimeType,
+        recovered: false,
+      });
       this.queue.kick();
     });
   }
@@ -365,7 +403,10 @@ export class ExamRecorder {
     track.addEventListener('ended', () => {
       report('ended');
       if (this.stream !== stream || this.currentState !== 'recording') return;
-      this.events.emit('error', { source: 'microphone', message: 'the microphone was disconnected or its permission revoked' });
+      this.events.emit('error', {
+        source: 'microphone',
+        message: 'the microphone was disconnected or its permission revoked',
+      });
       void this.endRecording().then(() => this.setState('microphone-lost'));
     });
   }

@@ -4,8 +4,14 @@ import type { LevelEvent } from './recorder-events';
  * Samples the input level every `intervalMs` (a timer, not requestAnimationFrame, so it keeps going in a
  * background tab). Returns a function that stops it and releases the AudioContext.
  */
-export function watchInputLevel(stream: MediaStream, onLevel: (level: LevelEvent) => void, intervalMs: number): () => void {
-  const AudioContextClass = globalThis.AudioContext ?? (globalThis as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
+export function watchInputLevel(
+  stream: MediaStream,
+  onLevel: (level: LevelEvent) => void,
+  intervalMs: number,
+): () => void {
+  const AudioContextClass =
+    globalThis.AudioContext ??
+    (globalThis as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
   if (!AudioContextClass) return () => undefined;
   const context = new AudioContextClass();
   const source = context.createMediaStreamSource(stream);

@@ -23,8 +23,11 @@ export function connectLiveEvents(options: LiveEventsOptions): { close(): void }
       () => callback({}),
     );
   };
-  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = options.baseUrl ? io(options.baseUrl, { auth }) : io({ auth });
-  for (const [event, handler] of Object.entries(options.handlers)) socket.on(event as keyof ServerToClientEvents, handler);
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = options.baseUrl
+    ? io(options.baseUrl, { auth })
+    : io({ auth });
+  for (const [event, handler] of Object.entries(options.handlers))
+    socket.on(event as keyof ServerToClientEvents, handler);
   socket.on('connect', () => {
     socket
       .timeout(10_000)

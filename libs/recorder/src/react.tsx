@@ -67,16 +67,28 @@ export function useExamRecorder(options: ExamRecorderOptions | null): ExamRecord
         const copy = [...rows];
         if (at >= 0) copy[at] = next;
         else copy.push(next);
-        return copy.sort((a, b) => (a.sessionId === b.sessionId ? a.chunkIndex - b.chunkIndex : a.sessionId < b.sessionId ? -1 : 1));
+        return copy.sort((a, b) =>
+          a.sessionId === b.sessionId ? a.chunkIndex - b.chunkIndex : a.sessionId < b.sessionId ? -1 : 1,
+        );
       });
     const subscriptions = [
       instance.on('state', (value) => {
         setState(value);
         setSessionId(instance.sessionId);
       }),
-      instance.on('chunk-recorded', (event) => update(event.sessionId, event.chunkIndex, (row) => ({ ...event, status: row.status === 'uploaded' ? 'uploaded' : 'queued' }))),
+      instance.on('chunk-recorded', (event) =>
+        update(event.sessionId, event.chunkIndex, (row) => ({
+          ...event,
+          status: row.status === 'uploaded' ? 'uploaded' : 'queued',
+        })),
+      ),
       instance.on('chunk-uploaded', (event) =>
-        update(event.sessionId, event.chunkIndex, () => ({ status: 'uploaded', attempts: event.attempts, error: undefined, retryInMs: undefined })),
+        update(event.sessionId, event.chunkIndex, () => ({
+          status: 'uploaded',
+          attempts: event.attempts,
+          error: undefined,
+          retryInMs: undefined,
+        })),
       ),
       instance.on('chunk-failed', (event) =>
         update(event.sessionId, event.chunkIndex, () => ({
@@ -119,20 +131,39 @@ export function useExamRecorder(options: ExamRecorderOptions | null): ExamRecord
   return { recorder, state, sessionId, chunks, queue, level, microphone, errors, completed, start, stop };
 }
 
-const cell: CSSProperties = { padding: '2px 8px', borderBottom: '1px solid #ddd', textAlign: 'left', fontSize: 13, whiteSpace: 'nowrap' };
+const cell: CSSProperties = {
+  padding: '2px 8px',
+  borderBottom: '1px solid #ddd',
+  textAlign: 'left',
+  fontSize: 13,
+  whiteSpace: 'nowrap',
+};
 const wrapping: CSSProperties = { ...cell, whiteSpace: 'normal' };
-const percent = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${Math.round(value * 100)} %`);
+const percent = (value: number | null | undefined) =>
+  value === null || value === undefined ? '–' : `${Math.round(value * 100)} %`;
 
 function analysisSummary(analysis: ChunkProcessedEvent | undefined): string {
   if (!analysis) return 'waiting…';
   if (analysis.processing_status === 'failed') return `analysis failed: ${analysis.failure_reason ?? 'unknown'}`;
-  const parts = [`speech ${percent(analysis.voice_activity_ratio)}`, `speakers ${analysis.speaker_count ?? '–'}`, `score ${analysis.suspicious_activity_score ?? '–'}`];
+  const parts = [
+    `speech ${percent(analysis.voice_activity_ratio)}`,
+    `speakers ${analysis.speaker_count ?? '–'}`,
+    `score ${analysis.suspicious_activity_score ?? '–'}`,
+  ];
   if (analysis.transcription) parts.push(`“${analysis.transcription}”`);
   return parts.join(' · ');
 }
 
 /** A minimal recorder panel: start/stop, input level, microphone and queue state, and each chunk with its analysis. */
-export function ExamRecorderPanel({ view, testSessionId, metadata }: { view: ExamRecorderView; testSessionId: string; metadata?: Record<string, unknown> }) {
+export function ExamRecorderPanel({
+  view,
+  testSessionId,
+  metadata,
+}: {
+  view: ExamRecorderView;
+  testSessionId: string;
+  metadata?: Record<string, unknown>;
+}) {
   const recording = view.state === 'recording' || view.state === 'starting' || view.state === 'stopping';
   const onClick = () => {
     if (recording) void view.stop();
@@ -142,14 +173,21 @@ export function ExamRecorderPanel({ view, testSessionId, metadata }: { view: Exa
   return (
     <section data-testid="earshot-recorder" style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 900 }}>
       <div style={{ display: 'flex', gap: 16, alignItems: 'center' }}>
-        <button type="button" onClick={onClick} disabled={!view.recorder || view.state === 'starting' || view.state === 'stopping'} data-testid="record-button">
+        <button
+          type="button"
+          onClick={onClick}
+          disabled={!view.recorder || view.state === 'starting' || view.state === 'stopping'}
+          data-testid="record-button"
+        >
           {recording ? 'Stop recording' : 'Start recording'}
         </button>
         <span data-testid="recorder-state">{view.state}</span>
         <span aria-label="input level" style={{ display: 'inline-block', width: 120, height: 10, background: '#eee' }}>
           <span style={{ display: 'block', width: levelWidth, height: '100%', background: '#2a9d4b' }} />
         </span>
-        <span>microphone: {view.microphone ? `${view.microphone.state} (${view.microphone.label || 'default'})` : '–'}</span>
+        <span>
+          microphone: {view.microphone ? `${view.microphone.state} (${view.microphone.label || 'default'})` : '–'}
+        </span>
         <span data-testid="queue">
           queue: {view.queue.pending} waiting{view.queue.failed ? `, ${view.queue.failed} refused` : ''}
           {view.queue.online ? '' : ' (offline)'}
@@ -175,7 +213,9 @@ export function ExamRecorderPanel({ view, testSessionId, metadata }: { view: Exa
               <td style={cell}>{chunk.sizeBytes === undefined ? '' : `${Math.round(chunk.sizeBytes / 1024)} KiB`}</td>
               <td style={cell}>
                 {chunk.status}
-                {chunk.error ? ` (${chunk.error.code}${chunk.retryInMs !== undefined ? `, retry in ${(chunk.retryInMs / 1000).toFixed(1)} s` : ''})` : ''}
+                {chunk.error
+                  ? ` (${chunk.error.code}${chunk.retryInMs !== undefined ? `, retry in ${(chunk.retryInMs / 1000).toFixed(1)} s` : ''})`
+                  : ''}
               </td>
               <td style={wrapping}>{analysisSummary(chunk.analysis)}</td>
             </tr>
@@ -184,9 +224,14 @@ export function ExamRecorderPanel({ view, testSessionId, metadata }: { view: Exa
       </table>
       {view.completed && (
         <p data-testid="session-completed" style={{ fontSize: 14 }}>
-          Session analysed: {view.completed.processed_chunks}/{view.completed.total_chunks} chunks, {Math.round(view.completed.total_duration_seconds)} s
-          {view.completed.missing_chunk_indexes.length ? `, missing ${view.completed.missing_chunk_indexes.join(', ')}` : ''}
-          {typeof view.completed.summary.priorityScore === 'number' ? `, priority score ${view.completed.summary.priorityScore.toFixed(2)}` : ''}
+          Session analysed: {view.completed.processed_chunks}/{view.completed.total_chunks} chunks,{' '}
+          {Math.round(view.completed.total_duration_seconds)} s
+          {view.completed.missing_chunk_indexes.length
+            ? `, missing ${view.completed.missing_chunk_indexes.join(', ')}`
+            : ''}
+          {typeof view.completed.summary.priorityScore === 'number'
+            ? `, priority score ${view.completed.summary.priorityScore.toFixed(2)}`
+            : ''}
         </p>
       )}
       {view.errors.length > 0 && (

@@ -1,4 +1,9 @@
-import type { ChunkProcessedEvent, ChunkUploadedEvent, SessionCompletedEvent, SessionProgressEvent } from '@earshot/contracts';
+import type {
+  ChunkProcessedEvent,
+  ChunkUploadedEvent,
+  SessionCompletedEvent,
+  SessionProgressEvent,
+} from '@earshot/contracts';
 
 export type RecorderState = 'idle' | 'starting' | 'recording' | 'stopping' | 'stopped' | 'microphone-lost';
 

@@ -38,21 +38,33 @@ function setup(answer: (input: UploadChunkInput, attempt: number) => ApiError | 
     },
   };
   const log: { type: keyof RecorderEvents; payload: unknown }[] = [];
-  for (const type of ['chunk-uploaded', 'chunk-failed', 'session-complete-sent', 'error'] as const) events.on(type, (payload) => log.push({ type, payload }));
-  const queue = new UploadQueue({ api, store, events, backoff: { baseDelayMs: 10, maxDelayMs: 80 }, isOnline: () => true, random: () => 1 });
+  for (const type of ['chunk-uploaded', 'chunk-failed', 'session-complete-sent', 'error'] as const)
+    events.on(type, (payload) => log.push({ type, payload }));
+  const queue = new UploadQueue({
+    api,
+    store,
+    events,
+    backoff: { baseDelayMs: 10, maxDelayMs: 80 },
+    isOnline: () => true,
+    random: () => 1,
+  });
   return { store, queue, uploads, completes, log };
 }
 
 describe('the upload queue', () => {
   it('sends stored chunks in index order, retries retryable failures with growing delays, then completes the session', async () => {
-    const { store, queue, uploads, completes, log } = setup((input, attempt) => (input.chunkIndex === 1 && attempt <= 3 ? new ApiError(503, 'UNAVAILABLE', 'down') : undefined));
+    const { store, queue, uploads, completes, log } = setup((input, attempt) =>
+      input.chunkIndex === 1 && attempt <= 3 ? new ApiError(503, 'UNAVAILABLE', 'down') : undefined,
+    );
     for (const index of [2, 0, 1]) await store.putChunk(chunk(index));
     await store.putSession({ sessionId: 's1', startedAtMs: 0, nextChunkIndex: 3, totalChunks: 3 });
     queue.start();
     await queue.idle(5);
     await queue.close();
     expect(uploads).toEqual([0, 1, 2]);
-    const failures = log.filter((event) => event.type === 'chunk-failed').map((event) => event.payload as { attempts: number; retryInMs: number; permanent: boolean });
+    const failures = log
+      .filter((event) => event.type === 'chunk-failed')
+      .map((event) => event.payload as { attempts: number; retryInMs: number; permanent: boolean });
     expect(failures.map(({ attempts, retryInMs, permanent }) => ({ attempts, retryInMs, permanent }))).toEqual([
       { attempts: 1, retryInMs: 10, permanent: false },
       { attempts: 2, retryInMs: 20, permanent: false },
@@ -64,16 +76,23 @@ describe('the upload queue', () => {
   });
 
   it('waits at least Retry-After', async () => {
-    const { store, queue, log } = setup((_input, attempt) => (attempt === 1 ? new ApiError(429, 'RATE_LIMITED', 'slow down', 50) : undefined));
+    const { store, queue, log } = setup((_input, attempt) =>
+      attempt === 1 ? new ApiError(429, 'RATE_LIMITED', 'slow down', 50) : undefined,
+    );
     await store.putChunk(chunk(0));
     queue.start();
     await queue.idle(5);
     await queue.close();
-    expect(log.find((event) => event.type === 'chunk-failed')?.payload).toMatchObject({ retryInMs: 50, permanent: false });
+    expect(log.find((event) => event.type === 'chunk-failed')?.payload).toMatchObject({
+      retryInMs: 50,
+      permanent: false,
+    });
   });
 
   it('reports a permanent refusal once, keeps the chunk as failed and goes on with the others', async () => {
-    const { store, queue, uploads, completes, log } = setup((input) => (input.chunkIndex === 0 ? new ApiError(413, 'PAYLOAD_TOO_LARGE', 'too big') : undefined));
+    const { store, queue, uploads, completes, log } = setup((input) =>
+      input.chunkIndex === 0 ? new ApiError(413, 'PAYLOAD_TOO_LARGE', 'too big') : undefined,
+    );
     await store.putChunk(chunk(0));
     await store.putChunk(chunk(1));
     await store.putSession({ sessionId: 's1', startedAtMs: 0, nextChunkIndex: 2, totalChunks: 2 });
@@ -82,7 +101,16 @@ describe('the upload queue', () => {
     await queue.close();
     expect(uploads).toEqual([1]);
     expect(log.filter((event) => event.type === 'chunk-failed')).toEqual([
-      { type: 'chunk-failed', payload: expect.objectContaining({ chunkIndex: 0, status: 413, code: 'PAYLOAD_TOO_LARGE', permanent: true, attempts: 1 }) },
+      {
+        type: 'chunk-failed',
+        payload: expect.objectContaining({
+          chunkIndex: 0,
+          status: 413,
+          code: 'PAYLOAD_TOO_LARGE',
+          permanent: true,
+          attempts: 1,
+        }),
+      },
     ]);
     expect(log.some((event) => event.type === 'error')).toBe(true);
     // The session is still declared complete: the server reports index 0 as missing.

@@ -49,14 +49,18 @@ export class UploadQueue {
    * the IndexedDB queue); another tab's loop takes over when that tab closes.
    */
   start(): void {
-    const locks = typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { locks?: LockManager }).locks;
+    const locks =
+      typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { locks?: LockManager }).locks;
     const run = async () => {
       if (locks) await locks.request(QUEUE_LOCK, { signal: this.closing.signal }, () => this.run());
       else await this.run();
     };
     this.loop ??= run().catch((error: unknown) => {
       if (this.closed) return; // closed while waiting for another tab's lock
-      this.deps.events.emit('error', { source: 'store', message: error instanceof Error ? error.message : String(error) });
+      this.deps.events.emit('error', {
+        source: 'store',
+        message: error instanceof Error ? error.message : String(error),
+      });
     });
   }
 
@@ -70,7 +74,8 @@ export class UploadQueue {
 
   /** Resolves when nothing is left to send (no pending chunk, no due session-complete). For tests and pages. */
   async idle(pollMs = 100): Promise<void> {
-    while (!this.closed && (await this.nextWork()) !== undefined) await new Promise((resolve) => setTimeout(resolve, pollMs));
+    while (!this.closed && (await this.nextWork()) !== undefined)
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 
   async close(): Promise<void> {
@@ -108,13 +113,17 @@ export class UploadQueue {
     });
   }
 
-  private async nextWork(): Promise<{ kind: 'chunk'; chunk: StoredChunk } | { kind: 'complete'; sessionId: string; totalChunks: number } | undefined> {
+  private async nextWork(): Promise<
+    { kind: 'chunk'; chunk: StoredChunk } | { kind: 'complete'; sessionId: string; totalChunks: number } | undefined
+  > {
     const chunks = await this.deps.store.listChunks();
     const chunk = chunks.find((candidate) => candidate.status === 'pending');
     if (chunk) return { kind: 'chunk', chunk };
     for (const session of await this.deps.store.listSessions()) {
       if (session.totalChunks === undefined) continue;
-      const waiting = chunks.some((candidate) => candidate.sessionId === session.sessionId && candidate.status !== 'failed');
+      const waiting = chunks.some(
+        (candidate) => candidate.sessionId === session.sessionId && candidate.status !== 'failed',
+      );
       if (!waiting) return { kind: 'complete', sessionId: session.sessionId, totalChunks: session.totalChunks };
     }
     return undefined;
@@ -122,7 +131,10 @@ export class UploadQueue {
 
   private async run(): Promise<void> {
     await this.deps.onAcquire?.().catch((error: unknown) => {
-      this.deps.events.emit('error', { source: 'store', message: error instanceof Error ? error.message : String(error) });
+      this.deps.events.emit('error', {
+        source: 'store',
+        message: error instanceof Error ? error.message : String(error),
+      });
     });
     while (!this.closed) {
       const work = await this.nextWork();
@@ -131,7 +143,8 @@ export class UploadQueue {
         await this.sleep(this.backoff.maxDelayMs, 'idle');
         continue;
       }
-      const key = work.kind === 'chunk' ? `${work.chunk.sessionId}:${work.chunk.chunkIndex}` : `${work.sessionId}:complete`;
+      const key =
+        work.kind === 'chunk' ? `${work.chunk.sessionId}:${work.chunk.chunkIndex}` : `${work.sessionId}:complete`;
       const attempt = (this.attempts.get(key) ?? 0) + 1;
       this.attempts.set(key, attempt);
       try {
@@ -168,7 +181,12 @@ export class UploadQueue {
       audio: new Blob(chunk.parts, { type: chunk.mimeType }),
     });
     await this.deps.store.deleteChunk(chunk.sessionId, chunk.chunkIndex);
-    this.deps.events.emit('chunk-uploaded', { sessionId: chunk.sessionId, chunkIndex: chunk.chunkIndex, duplicate: reply.duplicate, attempts: attempt });
+    this.deps.events.emit('chunk-uploaded', {
+      sessionId: chunk.sessionId,
+      chunkIndex: chunk.chunkIndex,
+      duplicate: reply.duplicate,
+      attempts: attempt,
+    });
   }
 
   private async complete(sessionId: string, totalChunks: number): Promise<void> {
@@ -180,7 +198,12 @@ export class UploadQueue {
     this.deps.events.emit('session-complete-sent', { sessionId, totalChunks });
   }
 
-  private report(work: NonNullable<Awaited<ReturnType<UploadQueue['nextWork']>>>, error: ApiError, attempts: number, retryInMs?: number): void {
+  private report(
+    work: NonNullable<Awaited<ReturnType<UploadQueue['nextWork']>>>,
+    error: ApiError,
+    attempts: number,
+    retryInMs?: number,
+  ): void {
     const permanent = retryInMs === undefined;
     if (work.kind === 'chunk') {
       this.deps.events.emit('chunk-failed', {
@@ -195,7 +218,12 @@ export class UploadQueue {
       });
     }
     if (permanent) {
-      this.deps.events.emit('error', { source: work.kind === 'chunk' ? 'upload' : 'complete', message: error.message, status: error.status, code: error.code });
+      this.deps.events.emit('error', {
+        source: work.kind === 'chunk' ? 'upload' : 'complete',
+        message: error.message,
+        status: error.status,
+        code: error.code,
+      });
     }
   }
 }
