@@ -458,4 +458,42 @@ describe('the exam page in headless Chromium', () => {
     expect(session.chunks.map((chunk) => chunk.chunk_index)).toEqual([0, 1]);
     await context.close();
   }, 60_000);
+
+  it('with two tabs open, one uploads the shared queue and the other takes over when it closes', async () => {
+    let blocked = true;
+    const { context, page: recording } = await openExamPage(
+      'chunk_sec=3&backoff_ms=300&exam=browser-tabs',
+      async (page) => {
+        await page.route('**/api/audio/upload-chunk', (route) =>
+          blocked ? route.abort('internetdisconnected') : route.continue(),
+        );
+      },
+    );
+    const { sessionId, startedAtMs } = await startRecording(recording);
+    const other = await context.newPage();
+    await other.goto(`${platform.gatewayUrl}/?chunk_sec=3&backoff_ms=300`);
+    await other.waitForFunction(() => window.earshot !== undefined);
+    await stopAt(recording, startedAtMs, 7);
+    // The recording tab holds the upload lock; its uploads fail while blocked, the other tab sends nothing.
+    await until(
+      recording,
+      (events) => ofType(events, 'chunk-failed').length >= 2,
+      10_000,
+      'failed attempts in the recording tab',
+    );
+    expect((await apiSession(sessionId)).chunks).toEqual([]);
+    expect(ofType(await logOf(other), 'chunk-uploaded')).toEqual([]);
+    await recording.close();
+    blocked = false;
+    const log = await until(
+      other,
+      (events) => ofType(events, 'session-complete-sent').length > 0,
+      30_000,
+      'the other tab finishing the queue',
+    );
+    expect(indexesOf(ofType(log, 'chunk-uploaded'))).toEqual([0, 1, 2]);
+    expect(ofType(log, 'session-complete-sent')[0]!.payload).toEqual({ sessionId, totalChunks: 3 });
+    expect((await apiSession(sessionId)).chunks.map((chunk) => chunk.chunk_index)).toEqual([0, 1, 2]);
+    await context.close();
+  }, 60_000);
 });
