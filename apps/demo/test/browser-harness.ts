@@ -7,16 +7,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { signDevelopmentToken } from '@earshot/auth';
 import { createS3Storage, type ObjectStorage } from '@earshot/storage';
-import {
-  createTestDatabase,
-  startServiceProcess,
-  startTestS3Server,
-  TEST_REDIS_URL,
-  uniquePrefix,
-  type ServiceProcess,
-  type TestDatabase,
-  type TestS3Server,
-} from '@earshot/testing';
+import { startStack, uniquePrefix } from '@earshot/testing';
 
 const run = promisify(execFile);
 const DEMO_DIR = path.resolve(__dirname, '..');
@@ -131,57 +122,35 @@ export interface Platform {
 export async function startPlatform(staticDir: string): Promise<Platform> {
   const secret = 'browser-e2e-secret';
   const bucket = 'browser-audio';
-  const [db, s3]: [TestDatabase, TestS3Server] = await Promise.all([createTestDatabase(), startTestS3Server()]);
-  const storage = createS3Storage({ ...s3, bucket, forcePathStyle: true });
-  await storage.ensureBucket();
-  const logDir = path.join(os.tmpdir(), 'earshot-browser-logs', uniquePrefix('run'));
-  const common = {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: uniquePrefix('browser'),
-    JWT_SECRET: secret,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: bucket,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-  };
-  const services: ServiceProcess[] = [];
-  try {
-    const [uploader, analyzer] = await Promise.all([
-      startServiceProcess('uploader', common, { logDir }),
+  const stack = await startStack({
+    jwtSecret: secret,
+    bucket,
+    env: {
       // Transcription (pocketsphinx, ~3 s per 30 s chunk) is not what these tests are about.
-      startServiceProcess(
-        'analyzer',
-        { ...common, TRANSCRIBER: 'none', PHRASE_SPOTTING: 'false' },
-        { logDir, timeoutMs: 60_000 },
-      ),
-    ]);
-    services.push(uploader, analyzer);
-    const notifier = await startServiceProcess('notifier', { ...common, UPLOADER_URL: uploader.url }, { logDir });
-    services.push(notifier);
-    const gateway = await startServiceProcess(
-      'gateway',
-      { ...common, UPLOADER_URL: uploader.url, NOTIFIER_URL: notifier.url, STATIC_DIR: staticDir },
-      { logDir },
-    );
-    services.push(gateway);
+      analyzer: { TRANSCRIBER: 'none', PHRASE_SPOTTING: 'false' },
+      gateway: { STATIC_DIR: staticDir },
+    },
+  });
+  const storage = createS3Storage({ ...stack.s3, forcePathStyle: true });
+  try {
+    await storage.ensureBucket();
     const token = (userId = 'candidate-browser') =>
       signDevelopmentToken({ userId, role: 'candidate', orgId: 'org-browser', secret });
     // What `npm run up` does for a newcomer: the page finds a development token next to itself.
     writeFileSync(path.join(staticDir, 'config.json'), JSON.stringify({ token: await token() }));
     return {
-      gatewayUrl: gateway.url,
+      gatewayUrl: stack.url,
       storage,
       secret,
       token,
       stop: async () => {
-        await Promise.all(services.map((service) => service.stop()));
         storage.close();
-        await Promise.all([db.drop(), s3.close()]);
+        await stack.stop();
       },
     };
   } catch (error) {
-    await Promise.all(services.map((service) => service.stop()));
+    storage.close();
+    await stack.stop();
     throw error;
   }
 }
