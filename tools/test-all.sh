@@ -5,10 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false}
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "== installing npm dependencies"
-  bash tools/install-deps.sh
-fi
+bash tools/install-deps.sh --if-needed
 
 echo "== checking local services and tools"
 bash infra/local/ensure-services.sh

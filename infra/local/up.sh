@@ -60,10 +60,7 @@ start() {
   echo "   $name started (pid $!, log .data/logs/$name.log)"
 }
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "installing npm dependencies "
-  bash tools/install-deps.sh
-fi
+bash tools/install-deps.sh --if-needed
 
 step "PostgreSQL, Redis and tools"
 bash infra/local/ensure-services.sh
