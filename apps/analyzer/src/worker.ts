@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parseJobPayload, type JobName } from '@earshot/contracts';
 import { healthPlugin, loggerOptions, problemPlugin, type ReadinessCheck } from '@earshot/http';
-import { startWorkers, type JobHandlers, type JobPolicy, type WorkerSet } from '@earshot/queue';
+import { startWorkers, type JobHandler, type JobHandlers, type JobPolicy, type WorkerSet } from '@earshot/queue';
 import type { AnalyzerDeps } from './ports';
 import { PROCESSORS, recordFinalFailure } from './processors';
 
@@ -17,11 +17,12 @@ export interface AnalyzerOptions {
 
 /** Starts one BullMQ worker per selected job. Tests import this. */
 export function startAnalyzer(options: AnalyzerOptions): WorkerSet {
+  const bind =
+    <N extends JobName>(name: N): JobHandler<N> =>
+    (payload, context) =>
+      PROCESSORS[name](options.deps, payload, context);
   const handlers: JobHandlers = {};
-  for (const name of options.stages) {
-    const process = PROCESSORS[name] as (deps: AnalyzerDeps, payload: unknown, context: Parameters<(typeof PROCESSORS)['chunk.vad']>[2]) => Promise<void>;
-    (handlers as Record<string, unknown>)[name] = (payload: unknown, context: Parameters<typeof process>[2]) => process(options.deps, payload, context);
-  }
+  for (const name of options.stages) (handlers as Record<JobName, unknown>)[name] = bind(name);
   return startWorkers({
     redisUrl: options.redisUrl,
     prefix: options.queuePrefix,
