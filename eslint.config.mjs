@@ -1,4 +1,4 @@
-// One lint config for the workspace: type-aware async rules plus the module boundaries of docs/architecture.md.
+// One lint config for the workspace: type-aware async rules plus the module boundaries of the README layout.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
