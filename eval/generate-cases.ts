@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { concat, durationOf, mix, noise, silence } from '../libs/audio/test/audio-fixtures';
 
 export interface GeneratedCase {
   id: string;
@@ -23,10 +24,6 @@ const RATE = '16000';
 
 function sox(args: string[]): void {
   execFileSync('sox', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-function durationOf(file: string): number {
-  return Number.parseFloat(execFileSync('soxi', ['-D', file], { encoding: 'utf8' }).trim());
 }
 
 export class CaseBuilder {
@@ -66,29 +63,11 @@ export class CaseBuilder {
   }
 
   silence(durationSec: number): string {
-    const out = this.next('silence');
-    sox(['-n', '-r', RATE, '-c', '1', '-b', '16', out, 'trim', '0', String(durationSec)]);
-    return out;
+    return silence(this.next('silence'), durationSec);
   }
 
   noise(durationSec: number, color: 'white' | 'pink' | 'brown', amplitude: number): string {
-    const out = this.next(`${color}`);
-    sox([
-      '-n',
-      '-r',
-      RATE,
-      '-c',
-      '1',
-      '-b',
-      '16',
-      out,
-      'synth',
-      String(durationSec),
-      `${color}noise`,
-      'vol',
-      String(amplitude),
-    ]);
-    return out;
+    return noise(this.next(`${color}`), durationSec, color, amplitude);
   }
 
   /** Synthetic music: a plucked melody over a sustained chord with tremolo. */
@@ -169,8 +148,7 @@ export class CaseBuilder {
 
   /** Concatenates pieces; returns the file and where each piece starts. */
   concat(pieces: string[]): { file: string; startsSec: number[]; durationSec: number } {
-    const out = this.next('concat');
-    sox([...pieces, out]);
+    const out = concat(this.next('concat'), pieces);
     const startsSec: number[] = [];
     let at = 0;
     for (const piece of pieces) {
@@ -184,9 +162,7 @@ export class CaseBuilder {
   mixUnder(foreground: string, background: string): string {
     const fitted = this.next('fitted');
     sox([background, fitted, 'trim', '0', String(durationOf(foreground))]);
-    const out = this.next('mixed');
-    sox(['-m', foreground, fitted, out]);
-    return out;
+    return mix(this.next('mixed'), [foreground, fitted]);
   }
 
   duration(file: string): number {
