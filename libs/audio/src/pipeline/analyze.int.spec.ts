@@ -132,21 +132,24 @@ describe('analysis pipeline', () => {
       speak(fx.file('c2.wav'), LINES[2]!),
       silence(fx.file('c3.wav'), 30),
     ]);
-    const { stdout, stderr } = await promisify(execFile)(
-      'npx',
-      [
-        'tsx',
-        path.join(__dirname, '../cli/earshot.cli.ts'),
-        'analyze',
-        long,
-        '--json',
-        '--transcriber',
-        'none',
-        '--no-spot',
-        '--progress',
-      ],
-      { cwd: path.join(__dirname, '../../../..') },
-    );
+    // The CLI as a user runs it, on the long file, without transcription or keyword spotting.
+    const analyzeLong = (...extra: string[]) =>
+      promisify(execFile)(
+        'npx',
+        [
+          'tsx',
+          path.join(__dirname, '../cli/earshot.cli.ts'),
+          'analyze',
+          long,
+          '--json',
+          '--transcriber',
+          'none',
+          '--no-spot',
+          ...extra,
+        ],
+        { cwd: path.join(__dirname, '../../../..') },
+      );
+    const { stdout, stderr } = await analyzeLong('--progress');
     expect(stderr).toMatch(/\[#+\] 100%/);
     const json = JSON.parse(stdout) as { chunks: number; flagged: boolean; speechSegments: Array<[number, number]> };
     expect(json.chunks).toBe(3);
@@ -154,22 +157,7 @@ describe('analysis pipeline', () => {
     expect(json.speechSegments[0]![0]).toBeGreaterThan(39);
 
     // --jobs 2: two processes, each a time range, combined into the same result
-    const split = await promisify(execFile)(
-      'npx',
-      [
-        'tsx',
-        path.join(__dirname, '../cli/earshot.cli.ts'),
-        'analyze',
-        long,
-        '--json',
-        '--transcriber',
-        'none',
-        '--no-spot',
-        '--jobs',
-        '2',
-      ],
-      { cwd: path.join(__dirname, '../../../..') },
-    );
+    const split = await analyzeLong('--jobs', '2');
     const splitJson = JSON.parse(split.stdout) as typeof json;
     expect(splitJson.chunks).toBe(3);
     expect(splitJson.speechSegments).toEqual(json.speechSegments);
