@@ -14,8 +14,6 @@ export const isChunkUpload = (request: FastifyRequest): boolean =>
 /** Redis key of the caller's bucket: uploads and everything else are counted apart. */
 export const rateLimitKey = (request: FastifyRequest): string => {
   const { userId } = principalOf(request);
-  return isChunkUpload(request) ? REDIS_KEYS.uploadRate(userId) : apiRateKey(userId);
+  return isChunkUpload(request) ? REDIS_KEYS.uploadRate(userId) : REDIS_KEYS.apiRate(userId);
 };
 
-/** Bucket of the looser limit on other /api calls (same shape as REDIS_KEYS.uploadRate). */
-const apiRateKey = (userId: string): string => `audio:rate:api:${userId}`;

@@ -22,9 +22,5 @@ export function createLiveSessionStore(redis: Redis): LiveSessionStore {
         .expire(key, LIVE_SESSION_TTL_SEC)
         .exec();
     },
-    async read(sessionId) {
-      const value = await redis.hgetall(REDIS_KEYS.liveSession(sessionId));
-      return Object.keys(value).length ? value : null;
-    },
   };
 }

@@ -7,7 +7,6 @@ import type { ObjectStorage } from '@earshot/storage';
 export interface LiveSessionStore {
   record(sessionId: string, fields: Record<string, string | number>): Promise<void>;
   countUpload(sessionId: string, chunkIndex: number): Promise<void>;
-  read(sessionId: string): Promise<Record<string, string> | null>;
 }
 
 export interface JobQueue {
