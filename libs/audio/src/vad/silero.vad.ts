@@ -15,15 +15,100 @@ const DEFAULT_WARMUP_FRAMES = 16;
 /** Whispered speech was still found at -57 dBFS RMS; nothing quieter than this in every frame is speech. */
 const DEFAULT_QUIET_DBFS = -65;
 
-/** True when every frame's mean power is below `dbfs`. */
-function isQuiet(pcm: Float32Array, dbfs: number): boolean {
-  const limit = FRAME_SAMPLES * 10 ** (dbfs / 10);
-  for (let offset = 0; offset + FRAME_SAMPLES <= pcm.length; offset += FRAME_SAMPLES) {
+/** Mean power of each 32 ms frame in dBFS. */
+function frameLevelsDb(pcm: Float32Array, frames: number): Float32Array {
+  const levels = new Float32Array(frames);
+  for (let frame = 0; frame < frames; frame++) {
     let energy = 0;
-    for (let i = offset; i < offset + FRAME_SAMPLES; i++) energy += pcm[i]! * pcm[i]!;
-    if (energy >= limit) return false;
+    for (let i = frame * FRAME_SAMPLES; i < (frame + 1) * FRAME_SAMPLES; i++) energy += pcm[i]! * pcm[i]!;
+    levels[frame] = 10 * Math.log10(energy / FRAME_SAMPLES + 1e-12);
   }
-  return true;
+  return levels;
+}
+
+export interface SkipQuietOptions {
+  /** A frame this many dB above the chunk's noise floor (its 10th-percentile frame level) is worth the model. */
+  marginDb: number;
+  /** Only quiet stretches at least this long are skipped; shorter pauses run with their neighbours. */
+  minSkipMs: number;
+  /** Frames this close to a loud frame always run. */
+  padMs: number;
+}
+
+export const DEFAULT_SKIP_QUIET: SkipQuietOptions = { marginDb: 6, minSkipMs: 1000, padMs: 320 };
+const FRAME_MS = 32;
+
+export interface FrameRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Stretches of frames the model must see: frames above the quiet level and above the noise floor by `marginDb`,
+ * padded, with gaps shorter than `minSkipMs` filled. What is left out is steady background at the floor.
+ */
+export function activeFrames(frameDb: Float32Array, options: SkipQuietOptions & { quietDbfs: number }): FrameRange[] {
+  const frames = frameDb.length;
+  const sorted = Float32Array.from(frameDb).sort();
+  const floor = sorted[Math.floor(0.1 * (frames - 1))]!;
+  const threshold = Math.max(options.quietDbfs, floor + options.marginDb);
+  const pad = Math.ceil(options.padMs / FRAME_MS);
+  const minSkip = Math.ceil(options.minSkipMs / FRAME_MS);
+  const ranges: FrameRange[] = [];
+  for (let frame = 0; frame < frames; frame++) {
+    if (frameDb[frame]! < threshold) continue;
+    const start = Math.max(0, frame - pad);
+    const end = Math.min(frames, frame + pad + 1);
+    const last = ranges[ranges.length - 1];
+    if (last && start - last.end < minSkip) last.end = Math.max(last.end, end);
+    else ranges.push({ start, end });
+  }
+  const first = ranges[0];
+  if (first && first.start < minSkip) first.start = 0;
+  const last = ranges[ranges.length - 1];
+  if (last && frames - last.end < minSkip) last.end = frames;
+  return ranges;
+}
+
+/** A stretch one lane runs: from `fedStart` (warm-up from a fresh state) with outputs kept from `keptStart`. */
+export interface LanePiece {
+  fedStart: number;
+  keptStart: number;
+  fedEnd: number;
+}
+
+/** Cuts the active stretches into pieces so that `lanes` lanes finish together; each later piece warms up first. */
+export function planPieces(
+  ranges: readonly FrameRange[],
+  options: { lanes: number; warmupFrames: number; minLaneFrames: number },
+): LanePiece[] {
+  const total = ranges.reduce((sum, range) => sum + range.end - range.start, 0);
+  const lanes = Math.max(1, Math.min(options.lanes, Math.floor(total / options.minLaneFrames)));
+  const target = Math.ceil(total / lanes);
+  const pieces: LanePiece[] = [];
+  for (const range of ranges) {
+    const count = Math.max(1, Math.round((range.end - range.start) / target));
+    const length = Math.ceil((range.end - range.start) / count);
+    for (let start = range.start; start < range.end; start += length) {
+      const fedStart = Math.max(0, start - options.warmupFrames);
+      pieces.push({ fedStart, keptStart: fedStart === 0 ? 0 : start, fedEnd: Math.min(range.end, start + length) });
+    }
+  }
+  return pieces;
+}
+
+/** Longest pieces first onto the least loaded lane; each lane runs its pieces in time order. */
+export function packLanes(pieces: readonly LanePiece[], lanes: number): LanePiece[][] {
+  const count = Math.max(1, Math.min(lanes, pieces.length));
+  const queues: LanePiece[][] = Array.from({ length: count }, () => []);
+  const load = new Array<number>(count).fill(0);
+  for (const piece of [...pieces].sort((a, b) => b.fedEnd - b.fedStart - (a.fedEnd - a.fedStart))) {
+    const lane = load.indexOf(Math.min(...load));
+    queues[lane]!.push(piece);
+    load[lane]! += piece.fedEnd - piece.fedStart;
+  }
+  for (const queue of queues) queue.sort((a, b) => a.fedStart - b.fedStart);
+  return queues.filter((queue) => queue.length > 0);
 }
 
 /** Half-band low-pass (15-tap windowed sinc, cut-off 4 kHz at 16 kHz) for the 2:1 decimation to 8 kHz. */
@@ -71,6 +156,11 @@ export interface SileroVadOptions {
   quietDbfs?: number;
   /** Rate the model runs at: 8000 halves its input (the 16 kHz PCM is decimated first). Default 16000. */
   modelRate?: 8000 | 16000;
+  /**
+   * Skip the model on long stretches at the chunk's own noise floor (they score 0). Default DEFAULT_SKIP_QUIET;
+   * `false` runs every frame (with `lanes: 1`, the exact sequential model).
+   */
+  skipQuiet?: Partial<SkipQuietOptions> | false;
 }
 
 export function defaultSileroModelPath(modelRate: 8000 | 16000 = 16_000): string {
@@ -106,6 +196,8 @@ export async function createSileroVad(options: SileroVadOptions = {}): Promise<V
   const carriedState = new Float32Array(STATE_SIZE);
   const carriedContext = new Float32Array(contextSamples);
 
+  const skipQuiet = options.skipQuiet === false ? undefined : { ...DEFAULT_SKIP_QUIET, ...options.skipQuiet };
+
   const computeProbabilities = async (audio: Float32Array, resetState: boolean): Promise<FrameProbabilities> => {
     if (resetState) {
       carriedState.fill(0);
@@ -114,42 +206,71 @@ export async function createSileroVad(options: SileroVadOptions = {}): Promise<V
     const frames = Math.floor(audio.length / FRAME_SAMPLES);
     const probabilities = new Float32Array(frames);
     if (frames === 0) return { probabilities, frameSamples: FRAME_SAMPLES };
-    if (isQuiet(audio, quietDbfs)) {
+    const frameDb = frameLevelsDb(audio, frames);
+    if (frameDb.every((db) => db < quietDbfs)) {
       // A silent chunk (muted or idle microphone, common in exams) skips the model: no speech, fresh state.
       carriedState.fill(0);
       carriedContext.fill(0);
       return { probabilities, frameSamples: FRAME_SAMPLES };
     }
     const pcm = modelRate === 8000 ? decimateBy2(audio) : audio;
-    // Independent lanes over consecutive stretches of the input run as one batch: one session.run per step
-    // instead of per frame. Lane 0 starts on the carried state; lane k>0 starts `warmupFrames` early from a
-    // zero state and discards those outputs, which is enough for the recurrent state to settle.
-    const laneCount = Math.min(lanes, Math.max(1, Math.floor((frames - warmupFrames) / MIN_LANE_FRAMES)));
-    const laneFrames = laneCount === 1 ? frames : Math.ceil((frames - warmupFrames) / laneCount);
-    const steps = laneCount === 1 ? frames : warmupFrames + laneFrames;
-    const laneStart = (lane: number): number => (lane === 0 ? 0 : lane * laneFrames); // first frame fed (incl. warm-up)
-    const firstKept = (lane: number): number => (lane === 0 ? 0 : lane * laneFrames + warmupFrames);
+    const active = skipQuiet
+      ? activeFrames(frameDb, { ...skipQuiet, quietDbfs })
+      : [{ start: 0, end: frames }];
+    const pieces = planPieces(active, { lanes, warmupFrames, minLaneFrames: MIN_LANE_FRAMES });
+    const laneQueues = packLanes(pieces, lanes);
+    const laneCount = laneQueues.length;
+    if (laneCount === 0) {
+      // Nothing but steady background: no speech, and the next call starts fresh.
+      carriedState.fill(0);
+      carriedContext.set(pcm.subarray(frames * modelFrame - contextSamples, frames * modelFrame));
+      return { probabilities, frameSamples: FRAME_SAMPLES };
+    }
+    const steps = Math.max(...laneQueues.map((queue) => queue.reduce((sum, piece) => sum + piece.fedEnd - piece.fedStart, 0)));
 
     const windowLength = contextSamples + modelFrame;
     const input = new Float32Array(laneCount * windowLength);
     // Two state buffers take turns as input and output, and the outputs are preallocated: no copies or
     // allocations per step (about 10 % faster).
     const states = [new Float32Array(2 * laneCount * 128), new Float32Array(2 * laneCount * 128)] as const;
-    states[0].set(carriedState.subarray(0, 128), 0); // layer 0, lane 0
-    states[0].set(carriedState.subarray(128, 256), laneCount * 128); // layer 1, lane 0
     const stateTensors = states.map((buffer) => new ort.Tensor('float32', buffer, [2, laneCount, 128]));
     const inputTensor = new ort.Tensor('float32', input, [laneCount, windowLength]);
     const probabilityData = new Float32Array(laneCount);
     const probabilityTensor = new ort.Tensor('float32', probabilityData, [laneCount, 1]);
     const lastFrame = frames - 1;
+    /** Per lane: index of its current piece and the frame it feeds next. */
+    const cursor = laneQueues.map((queue) => ({ piece: 0, frame: queue[0]?.fedStart ?? -1 }));
+    const fedFrame = new Int32Array(laneCount);
+    let endState: Float32Array | undefined;
 
     for (let step = 0; step < steps; step++) {
+      const current = step % 2;
+      const stateIn = states[current]!;
       for (let lane = 0; lane < laneCount; lane++) {
-        const frame = laneStart(lane) + step;
+        const queue = laneQueues[lane]!;
+        const at = cursor[lane]!;
+        let piece = queue[at.piece];
+        if (piece && at.frame >= piece.fedEnd) {
+          at.piece += 1;
+          piece = queue[at.piece];
+          at.frame = piece?.fedStart ?? -1;
+        }
         const window = input.subarray(lane * windowLength, (lane + 1) * windowLength);
-        if (frame > lastFrame) {
+        if (!piece) {
+          fedFrame[lane] = -1;
           window.fill(0);
           continue;
+        }
+        const frame = at.frame++;
+        fedFrame[lane] = frame;
+        if (frame === piece.fedStart) {
+          // A piece starts from a fresh state, except the one continuing the previous call at frame 0.
+          const carried = frame === 0;
+          for (let layer = 0; layer < 2; layer++) {
+            const slot = stateIn.subarray((layer * laneCount + lane) * 128, (layer * laneCount + lane + 1) * 128);
+            if (carried) slot.set(carriedState.subarray(layer * 128, (layer + 1) * 128));
+            else slot.fill(0);
+          }
         }
         const sampleStart = frame * modelFrame - contextSamples;
         if (sampleStart < 0) {
@@ -159,21 +280,26 @@ export async function createSileroVad(options: SileroVadOptions = {}): Promise<V
           window.set(pcm.subarray(sampleStart, sampleStart + windowLength), 0);
         }
       }
-      const current = step % 2;
       await session.run(
         { input: inputTensor, state: stateTensors[current]!, sr: sampleRateTensor },
         { [probabilityName]: probabilityTensor, [stateName]: stateTensors[1 - current]! },
       );
-      const state = states[1 - current]!;
+      const stateOut = states[1 - current]!;
       for (let lane = 0; lane < laneCount; lane++) {
-        const frame = laneStart(lane) + step;
-        if (frame >= firstKept(lane) && frame <= lastFrame) probabilities[frame] = probabilityData[lane]!;
+        const frame = fedFrame[lane]!;
+        if (frame < 0) continue;
+        const piece = laneQueues[lane]![cursor[lane]!.piece]!;
+        if (frame >= piece.keptStart) probabilities[frame] = probabilityData[lane]!;
         if (frame === lastFrame) {
-          carriedState.set(state.subarray(lane * 128, (lane + 1) * 128), 0);
-          carriedState.set(state.subarray((laneCount + lane) * 128, (laneCount + lane + 1) * 128), 128);
+          endState ??= new Float32Array(STATE_SIZE);
+          endState.set(stateOut.subarray(lane * 128, (lane + 1) * 128), 0);
+          endState.set(stateOut.subarray((laneCount + lane) * 128, (laneCount + lane + 1) * 128), 128);
         }
       }
     }
+    // The next call continues from the last frame's state, or fresh when that frame was skipped as quiet.
+    if (endState) carriedState.set(endState);
+    else carriedState.fill(0);
     carriedContext.set(pcm.subarray(frames * modelFrame - contextSamples, frames * modelFrame));
     return { probabilities, frameSamples: FRAME_SAMPLES };
   };

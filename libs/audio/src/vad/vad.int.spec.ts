@@ -91,8 +91,8 @@ describe('VAD on real audio (onnxruntime + Silero v5)', () => {
     expect((await vad.detect(quiet, { minSilenceMs: 300 })).segments.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('carries state across blocks exactly like one pass (lanes: 1)', async () => {
-    const exact = await createSileroVad({ lanes: 1 });
+  it('carries state across blocks exactly like one pass (lanes: 1, every frame)', async () => {
+    const exact = await createSileroVad({ lanes: 1, skipQuiet: false });
     try {
       const pcm = await decodeToPcm(speechFile);
       const cut = 512 * 200;
@@ -108,7 +108,7 @@ describe('VAD on real audio (onnxruntime + Silero v5)', () => {
   });
 
   it('batched lanes agree with the sequential model on nearly every frame', async () => {
-    const exact = await createSileroVad({ lanes: 1 });
+    const exact = await createSileroVad({ lanes: 1, skipQuiet: false });
     const batched = await createSileroVad();
     try {
       const pcm = await decodeToPcm(speechFile);
@@ -120,6 +120,28 @@ describe('VAD on real audio (onnxruntime + Silero v5)', () => {
     } finally {
       await exact.close();
       await batched.close();
+    }
+  });
+
+  it('skips steady room noise without losing quiet speech in it (same segments as running every frame)', async () => {
+    // Speech about 6 dB over pink room noise, 4 s of it in a 30 s chunk: the common exam case.
+    const speech = await decodeToPcm(speechFile);
+    const room = await decodeToPcm(noise(fx.file('room.wav'), 30, 'pink', 0.01));
+    const chunk = room.slice();
+    const at = 12 * 16_000;
+    for (let i = 0; i < speech.length && at + i < chunk.length; i++) chunk[at + i]! += speech[i]! * 0.05;
+    const everyFrame = await createSileroVad({ skipQuiet: false });
+    try {
+      const gated = await vad.detect(chunk);
+      const full = await everyFrame.detect(chunk);
+      expect(gated.segments.length).toBeGreaterThanOrEqual(2);
+      expect(gated.segments).toHaveLength(full.segments.length);
+      gated.segments.forEach((segment, i) => {
+        expect(Math.abs(segment.startSec - full.segments[i]!.startSec)).toBeLessThan(0.2);
+        expect(Math.abs(segment.endSec - full.segments[i]!.endSec)).toBeLessThan(0.2);
+      });
+    } finally {
+      await everyFrame.close();
     }
   });
 
