@@ -28,15 +28,15 @@ describe('ffmpeg decoder (real ffmpeg)', () => {
   });
 
   it('decodes webm/opus from a path and from a stream to the same samples (ffmpeg)', async () => {
-    const fromPath = await decodeToPcm(webm, { inProcessOpus: false });
-    const fromStream = await decodeToPcm(createReadStream(webm), { inProcessOpus: false });
+    const fromPath = await decodeToPcm(webm, { inProcess: false });
+    const fromStream = await decodeToPcm(createReadStream(webm), { inProcess: false });
     expect(Math.abs(fromPath.length - expectedSamples(wav))).toBeLessThan(16000 * 0.05);
     expect(fromStream.length).toBe(fromPath.length);
     expect(fromStream[8000]).toBeCloseTo(fromPath[8000]!, 6);
   });
 
   it('decodes webm/opus in-process to what ffmpeg decodes (same timing, same waveform)', async () => {
-    const viaFfmpeg = await decodeToPcm(webm, { inProcessOpus: false });
+    const viaFfmpeg = await decodeToPcm(webm, { inProcess: false });
     const inProcess = await decodeToPcm(webm);
     expect(Math.abs(inProcess.length - viaFfmpeg.length)).toBeLessThan(16000 * 0.02);
     let dot = 0;
@@ -50,20 +50,52 @@ describe('ffmpeg decoder (real ffmpeg)', () => {
     expect(dot / Math.sqrt(a2 * b2)).toBeGreaterThan(0.99);
   });
 
+  it('mixes stereo webm/opus to mono at the level ffmpeg does', async () => {
+    const stereo = encode(wav, fx.file('stereo.webm'), ['-ac', '2', '-c:a', 'libopus', '-b:a', '64k']);
+    const rms = (pcm: Float32Array): number => Math.sqrt(pcm.reduce((sum, v) => sum + v * v, 0) / pcm.length);
+    const ratio = rms(await decodeToPcm(stereo)) / rms(await decodeToPcm(stereo, { inProcess: false }));
+    expect(ratio).toBeGreaterThan(0.97);
+    expect(ratio).toBeLessThan(1.03);
+  });
+
   it('decodes a stream or bytes of webm/opus in-process like the file, and replays a large stream into ffmpeg', async () => {
     const fromFile = await decodeToPcm(webm);
     expect(await decodeToPcm(createReadStream(webm))).toEqual(fromFile);
     expect(await decodeToPcm(readFileSync(webm))).toEqual(fromFile);
     // over the in-process limit: what was already read is replayed to ffmpeg ahead of the rest
-    const viaFfmpeg = await decodeToPcm(webm, { inProcessOpus: false });
+    const viaFfmpeg = await decodeToPcm(webm, { inProcess: false });
     const replayed = await decodeToPcm(createReadStream(webm, { highWaterMark: 512 }), { inProcessMaxBytes: 2048 });
     expect(replayed.length).toBe(viaFfmpeg.length);
     expect(replayed[16000]).toBeCloseTo(viaFfmpeg[16000]!, 6);
   });
 
   it('decodes bytes of other formats through ffmpeg', async () => {
-    const pcm = await decodeToPcm(readFileSync(wav));
+    const flac = encode(wav, fx.file('clip.flac'), ['-c:a', 'flac']);
+    const pcm = await decodeToPcm(readFileSync(flac));
     expect(Math.abs(pcm.length - expectedSamples(wav))).toBeLessThan(10);
+  });
+
+  it('reads 16 kHz WAV in-process to exactly the samples ffmpeg gives (16-bit, float, stereo)', async () => {
+    const variants = [
+      wav,
+      encode(wav, fx.file('float.wav'), ['-c:a', 'pcm_f32le']),
+      encode(wav, fx.file('stereo.wav'), ['-ac', '2', '-c:a', 'pcm_s16le']),
+    ];
+    for (const file of variants) {
+      const viaFfmpeg = await decodeToPcm(file, { inProcess: false });
+      const inProcess = await decodeToPcm(file);
+      expect(inProcess.length).toBe(viaFfmpeg.length);
+      let maxDiff = 0;
+      for (let i = 0; i < inProcess.length; i++) maxDiff = Math.max(maxDiff, Math.abs(inProcess[i]! - viaFfmpeg[i]!));
+      expect(maxDiff).toBeLessThan(1e-4);
+      expect(await decodeToPcm(readFileSync(file))).toEqual(inProcess);
+    }
+  });
+
+  it('sends WAV at another rate to ffmpeg, which resamples it', async () => {
+    const cd = encode(wav, fx.file('44k.wav'), ['-ar', '44100', '-c:a', 'pcm_s16le']);
+    const pcm = await decodeToPcm(cd);
+    expect(Math.abs(pcm.length - expectedSamples(wav))).toBeLessThan(50);
   });
 
   it('falls back to ffmpeg for webm it cannot decode in-process (Vorbis)', async () => {
@@ -126,7 +158,7 @@ describe('ffmpeg decoder (real ffmpeg)', () => {
   });
 
   it('reports a missing ffmpeg as retryable FFMPEG_MISSING', async () => {
-    await expect(decodeToPcm(wav, { ffmpegPath: '/nonexistent/ffmpeg' })).rejects.toMatchObject({
+    await expect(decodeToPcm(wav, { ffmpegPath: '/nonexistent/ffmpeg', inProcess: false })).rejects.toMatchObject({
       code: 'FFMPEG_MISSING',
       retryable: true,
     });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { Readable, type Writable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { AudioDecodeError } from './audio-decode.error';
+import { decodeWav, isWav } from './wav.decoder';
 import { decodeWebmOpus, isWebm, OPUS_NATIVE_RATES } from './webm-opus.decoder';
 
 /** The sample rate every analysis stage expects unless told otherwise. */
@@ -27,10 +28,11 @@ export interface DecodeOptions {
 
 export interface DecodeToPcmOptions extends DecodeOptions {
   /**
-   * Decode webm/opus files in-process (libopus in WebAssembly) instead of spawning ffmpeg, which saves the process
-   * start on every chunk. Anything else, or anything it cannot read, still goes to ffmpeg. Default true.
+   * Decode webm/opus (libopus in WebAssembly) and plain WAV already at the output rate in-process instead of
+   * spawning ffmpeg, which saves the process start on every chunk. Anything else, or anything these cannot read,
+   * still goes to ffmpeg. Default true.
    */
-  inProcessOpus?: boolean;
+  inProcess?: boolean;
   /** Larger files always go to ffmpeg (whole-file decode holds them in memory). Default 32 MB. */
   inProcessMaxBytes?: number;
 }
@@ -39,14 +41,18 @@ const DEFAULT_IN_PROCESS_MAX_BYTES = 32 * 1024 * 1024;
 
 function wantsInProcess(opts: DecodeToPcmOptions): boolean {
   const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
-  return opts.inProcessOpus !== false && !opts.startSec && !opts.maxDurationSec && OPUS_NATIVE_RATES.has(sampleRate);
+  return opts.inProcess !== false && !opts.startSec && !opts.maxDurationSec && OPUS_NATIVE_RATES.has(sampleRate);
 }
 
-/** Decodes webm/opus bytes in-process; undefined means "use ffmpeg" (not webm, not Opus, laced, damaged). */
+const isInProcessFormat = (bytes: Uint8Array): boolean => isWebm(bytes) || isWav(bytes);
+
+/** Decodes webm/opus or WAV bytes in-process; undefined means "use ffmpeg" (other format, rate, codec, damage). */
 async function tryDecodeBytes(bytes: Uint8Array, opts: DecodeToPcmOptions): Promise<Float32Array | undefined> {
-  if (!wantsInProcess(opts) || !isWebm(bytes)) return undefined;
+  if (!wantsInProcess(opts) || !isInProcessFormat(bytes)) return undefined;
+  const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
   try {
-    return await decodeWebmOpus(bytes, opts.sampleRate ?? ANALYSIS_SAMPLE_RATE);
+    const pcm = isWav(bytes) ? decodeWav(bytes, sampleRate) : await decodeWebmOpus(bytes, sampleRate);
+    return pcm.length > 0 ? pcm : undefined;
   } catch {
     return undefined;
   }
@@ -61,9 +67,9 @@ async function tryDecodeInProcess(file: string, opts: DecodeToPcmOptions): Promi
     try {
       const { size } = await handle.stat();
       if (size > (opts.inProcessMaxBytes ?? DEFAULT_IN_PROCESS_MAX_BYTES)) return undefined;
-      const magic = Buffer.alloc(4);
-      await handle.read(magic, 0, 4, 0);
-      if (!isWebm(magic)) return undefined;
+      const magic = Buffer.alloc(12);
+      await handle.read(magic, 0, 12, 0);
+      if (!isInProcessFormat(magic)) return undefined;
       bytes = await handle.readFile();
     } finally {
       await handle.close();

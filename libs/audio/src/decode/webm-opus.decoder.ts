@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { STEREO_TO_MONO } from './wav.decoder';
 
 export class WebmOpusUnsupported extends Error {
   override readonly name = 'WebmOpusUnsupported';
@@ -186,7 +187,7 @@ export async function decodeWebmOpus(bytes: Uint8Array, sampleRate = 16_000): Pr
     if (!left) throw new WebmOpusUnsupported('no channel data');
     if (!right || track.channels === 1) return left.subarray(0, decoded.samplesDecoded);
     const mono = new Float32Array(decoded.samplesDecoded);
-    for (let i = 0; i < mono.length; i++) mono[i] = 0.5 * (left[i]! + right[i]!);
+    for (let i = 0; i < mono.length; i++) mono[i] = STEREO_TO_MONO * (left[i]! + right[i]!);
     return mono;
   } finally {
     decoder.free();
