@@ -1,0 +1,181 @@
+/**
+ * `npx tsx eval/speakers-eval.ts [--data DIR] [--cases DIR] [--fresh] [--options JSON] [--per-case]`
+ *
+ * Speaker counting only: Silero VAD + the mfcc-bic speaker engine over the real clips of shared/evaldata, the
+ * cases of eval/generate-cases.ts and the voices of eval/speaker-cases.ts (tuning and held-out sets). Prints, per
+ * set: exact count accuracy, more-than-one-voice recall and false alarms, and the speaker stage's milliseconds.
+ *
+ * Generated audio and VAD segments are cached in --cases (default: $TMPDIR/earshot-speaker-cases) so a sweep
+ * reruns in seconds; --fresh regenerates. --options takes SpeakerOptions as JSON, or an array of them (a sweep).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  analyzeSpeakersMfccBic,
+  createSileroVad,
+  decodeToPcm,
+  type SpeakerOptions,
+  type SpeechSegment,
+} from '@earshot/audio';
+import { generateCases } from './generate-cases';
+import { generateSpeakerCases } from './speaker-cases';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+type SetName = 'real' | 'generated' | 'tuning' | 'heldout';
+const SETS: SetName[] = ['real', 'generated', 'tuning', 'heldout'];
+
+interface EvalCase {
+  id: string;
+  file: string;
+  set: SetName;
+  kind: string;
+  numSpeakers: number;
+}
+
+interface ManifestClip {
+  id: string;
+  file: string;
+  tags: string[];
+  ground_truth: { num_speakers?: number };
+}
+
+function loadCases(dataDir: string, casesDir: string, fresh: boolean): EvalCase[] {
+  const manifest = JSON.parse(readFileSync(path.join(dataDir, 'manifest.json'), 'utf8')) as { clips: ManifestClip[] };
+  const real: EvalCase[] = manifest.clips
+    .filter((clip) => clip.ground_truth.num_speakers !== undefined)
+    .map((clip) => ({
+      id: clip.id,
+      file: path.join(dataDir, clip.file),
+      set: 'real',
+      kind: clip.ground_truth.num_speakers === 0 ? 'no_speech' : 'real',
+      numSpeakers: clip.ground_truth.num_speakers!,
+    }));
+  const listFile = path.join(casesDir, 'cases.json');
+  if (fresh) rmSync(casesDir, { recursive: true, force: true });
+  if (!existsSync(listFile)) {
+    mkdirSync(casesDir, { recursive: true });
+    const started = Date.now();
+    mkdirSync(path.join(casesDir, 'gen'), { recursive: true });
+    const generated: EvalCase[] = generateCases(path.join(casesDir, 'gen'))
+      .filter((c) => c.group === 'speakers' || c.group === 'noise_only')
+      .map((c) => ({
+        id: c.id,
+        file: c.file,
+        set: 'generated',
+        kind: c.group,
+        numSpeakers: c.numSpeakers,
+      }));
+    const own: EvalCase[] = generateSpeakerCases(path.join(casesDir, 'spk')).map((c) => ({
+      id: c.id,
+      file: c.file,
+      set: c.set,
+      kind: c.kind,
+      numSpeakers: c.numSpeakers,
+    }));
+    writeFileSync(listFile, JSON.stringify([...generated, ...own], null, 1));
+    process.stderr.write(`generated cases in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  }
+  return [...real, ...(JSON.parse(readFileSync(listFile, 'utf8')) as EvalCase[])];
+}
+
+interface Outcome {
+  c: EvalCase;
+  found: number;
+  confidence: number;
+}
+
+const pct = (n: number, d: number): string => (d ? `${((100 * n) / d).toFixed(1)} %` : '-');
+
+function report(outcomes: Outcome[], perCase: boolean): string {
+  const lines = [
+    '| set | count exact | >1-voice recall | >1-voice false alarms | misses / false alarms |',
+    '|---|---|---|---|---|',
+  ];
+  const groups: Array<[string, Outcome[]]> = [
+    ...SETS.map((set): [string, Outcome[]] => [set, outcomes.filter((o) => o.c.set === set)]),
+    ['real + generated (run-eval set)', outcomes.filter((o) => o.c.set === 'real' || o.c.set === 'generated')],
+    ['all', outcomes],
+  ];
+  for (const [name, group] of groups) {
+    const multi = group.filter((o) => o.c.numSpeakers >= 2);
+    const single = group.filter((o) => o.c.numSpeakers === 1);
+    const exact = group.filter((o) => o.found === o.c.numSpeakers).length;
+    const hits = multi.filter((o) => o.found >= 2).length;
+    const falseAlarms = single.filter((o) => o.found >= 2);
+    const errors = [...multi.filter((o) => o.found < 2), ...falseAlarms].map(
+      (o) => `${o.c.id} ${o.c.numSpeakers}/${o.found}`,
+    );
+    lines.push(
+      `| ${name} | ${pct(exact, group.length)} (${exact}/${group.length}) | ${pct(hits, multi.length)} (${hits}/${multi.length}) | ${pct(falseAlarms.length, single.length)} (${falseAlarms.length}/${single.length}) | ${name === 'all' || name.startsWith('real +') ? '' : errors.join(', ')} |`,
+    );
+  }
+  if (perCase) {
+    lines.push('', '| case | set | kind | ref | found | confidence |', '|---|---|---|---|---|---|');
+    for (const o of outcomes)
+      lines.push(
+        `| ${o.c.id} | ${o.c.set} | ${o.c.kind} | ${o.c.numSpeakers} | ${o.found}${o.found === o.c.numSpeakers ? '' : ' ✗'} | ${o.confidence.toFixed(2)} |`,
+      );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      cases: { type: 'string' },
+      fresh: { type: 'boolean' },
+      options: { type: 'string' },
+      'per-case': { type: 'boolean' },
+    },
+  });
+  const dataDir = path.resolve(
+    values.data ?? process.env.EARSHOT_EVALDATA ?? path.join(REPO_ROOT, '../shared/evaldata'),
+  );
+  const casesDir = path.resolve(values.cases ?? path.join(tmpdir(), 'earshot-speaker-cases'));
+  const cases = loadCases(dataDir, casesDir, values.fresh ?? false);
+
+  const vadFile = path.join(casesDir, 'vad.json');
+  const vadCache = (existsSync(vadFile) ? JSON.parse(readFileSync(vadFile, 'utf8')) : {}) as Record<
+    string,
+    SpeechSegment[]
+  >;
+  const vad = await createSileroVad();
+  const inputs: Array<{ c: EvalCase; pcm: Float32Array; segments: SpeechSegment[] }> = [];
+  try {
+    for (const c of cases) {
+      const pcm = await decodeToPcm(c.file);
+      const segments = vadCache[c.file] ?? (await vad.detect(pcm)).segments;
+      vadCache[c.file] = segments;
+      inputs.push({ c, pcm, segments });
+    }
+  } finally {
+    await vad.close();
+  }
+  writeFileSync(vadFile, JSON.stringify(vadCache));
+
+  const parsed: unknown = values.options ? JSON.parse(values.options) : {};
+  const sweep = (Array.isArray(parsed) ? parsed : [parsed]) as SpeakerOptions[];
+  for (const options of sweep) {
+    let stageMs = 0;
+    const outcomes = inputs.map(({ c, pcm, segments }): Outcome => {
+      const started = performance.now();
+      const result = analyzeSpeakersMfccBic(pcm, segments, options);
+      stageMs += performance.now() - started;
+      return { c, found: result.speakerCount, confidence: result.confidence };
+    });
+    const audioSec = inputs.reduce((sum, { pcm }) => sum + pcm.length / 16_000, 0);
+    process.stdout.write(
+      `\noptions ${JSON.stringify(options)}: speaker stage ${((stageMs / audioSec) * 30).toFixed(1)} ms per 30 s of audio (all cases, not pinned)\n\n`,
+    );
+    process.stdout.write(`${report(outcomes, values['per-case'] ?? false)}\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`speakers-eval: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
