@@ -8,7 +8,7 @@ import {
   mergeStats,
   type GaussianStats,
 } from './gaussian-stats';
-import { computeMfcc } from './mfcc.features';
+import { computeMfcc, frameEnergiesDb } from './mfcc.features';
 import { buildTurns } from './speaker-turns';
 import { medianSemitones, trackPitch, voicedShare } from './pitch';
 import type { SpeakerAnalysis, SpeakerEngine, SpeakerOptions, VoiceProfile } from './speakers.types';
@@ -17,19 +17,27 @@ export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
   sampleRate: 16_000,
   pieceSec: 2,
   minSpeakerSec: 1.5,
-  penaltyWeight: 1.8,
-  energyRangeDb: 30,
+  penaltyWeight: 1.7,
+  energyRangeDb: 20,
   mfccCoefficients: 16,
   pitchVetoSemitones: 5,
   hopSec: 0.01,
+  windowSec: 0.016,
+  lowHz: 300,
+  highHz: 7800,
+  minPieceSec: 0.6,
+  shortTurnSemitones: 6,
+  minShortVoiceSec: 0.5,
 };
 
-/** Pieces with fewer frames than this give no stable covariance: they are labelled after clustering. */
-const MIN_CLUSTER_SEC = 0.6;
+/** A stretch needs this many voiced 40 ms windows for its median pitch to count (short-turn rule). */
+const MIN_TURN_VOICED_WINDOWS = 8;
 /** ΔBIC per frame that maps to a confidence of about 0.73 (logistic). Heuristic scale. */
 const CONFIDENCE_SCALE_PER_FRAME = 0.02;
 
 interface Piece {
+  /** Index of the speech segment the piece comes from. */
+  segment: number;
   startSec: number;
   endSec: number;
   stats: GaussianStats;
@@ -50,27 +58,37 @@ function extractPieces(
   segments: readonly SpeechSegment[],
   opts: Required<SpeakerOptions>,
 ): { pieces: Piece[]; voicedRatios: number[] } {
-  const perSegment = segments.map((segment) => {
+  const hopSamples = Math.round(opts.hopSec * opts.sampleRate);
+  const windowSamples = Math.round(opts.windowSec * opts.sampleRate);
+  const spans = segments.map((segment) => {
     const start = Math.max(0, Math.floor(segment.startSec * opts.sampleRate));
     const end = Math.min(pcm.length, Math.ceil(segment.endSec * opts.sampleRate));
-    return {
-      offsetSec: start / opts.sampleRate,
-      mfcc: computeMfcc(pcm.subarray(start, end), {
-        sampleRate: opts.sampleRate,
-        coefficients: opts.mfccCoefficients,
-        hopSamples: Math.round(opts.hopSec * opts.sampleRate),
-      }),
-      pitch: trackPitch(pcm.subarray(start, end), opts.sampleRate),
-    };
+    return { offsetSec: start / opts.sampleRate, pcm: pcm.subarray(start, end) };
   });
-  const energies = perSegment.flatMap(({ mfcc }) => Array.from(mfcc.energyDb)).sort((a, b) => a - b);
+  // The loudness floor first (cheap), so that frames under it cost no FFT.
+  const spanEnergies = spans.map((span) => frameEnergiesDb(span.pcm, windowSamples, hopSamples));
+  const energies = new Float64Array(spanEnergies.reduce((sum, e) => sum + e.length, 0));
+  spanEnergies.reduce((at, e) => (energies.set(e, at), at + e.length), 0);
+  energies.sort();
+  const floorDb = energies.length > 0 ? energies[Math.floor(energies.length * 0.95)]! - opts.energyRangeDb : Infinity;
+  const perSegment = spans.map((span) => ({
+    offsetSec: span.offsetSec,
+    mfcc: computeMfcc(span.pcm, {
+      sampleRate: opts.sampleRate,
+      windowSamples,
+      coefficients: opts.mfccCoefficients,
+      hopSamples,
+      lowHz: opts.lowHz,
+      highHz: opts.highHz,
+      minEnergyDb: floorDb,
+    }),
+    pitch: trackPitch(span.pcm, opts.sampleRate),
+  }));
   const voicedRatios = perSegment.map(({ pitch }) => voicedShare(pitch.pitchHz));
   if (energies.length === 0) return { pieces: [], voicedRatios };
-  const loudDb = energies[Math.floor(energies.length * 0.95)]!;
-  const floorDb = loudDb - opts.energyRangeDb;
 
   const pieces: Piece[] = [];
-  for (const { offsetSec, mfcc, pitch } of perSegment) {
+  for (const [segment, { offsetSec, mfcc, pitch }] of perSegment.entries()) {
     const framesPerPiece = Math.max(1, Math.round(opts.pieceSec / mfcc.hopSec));
     const segmentPieces: Piece[] = [];
     let current: Piece | undefined;
@@ -78,7 +96,7 @@ function extractPieces(
       if (mfcc.energyDb[f]! < floorDb) continue;
       const timeSec = offsetSec + f * mfcc.hopSec;
       if (!current || current.stats.count >= framesPerPiece) {
-        current = { startSec: timeSec, endSec: timeSec, stats: emptyStats(mfcc.coefficients), pitchesHz: [] };
+        current = { segment, startSec: timeSec, endSec: timeSec, stats: emptyStats(mfcc.coefficients), pitchesHz: [] };
         segmentPieces.push(current);
       }
       accumulateFrame(current.stats, mfcc.features, f * mfcc.coefficients);
@@ -92,10 +110,12 @@ function extractPieces(
       previous.endSec = last.endSec;
       segmentPieces.pop();
     }
-    if (opts.pitchVetoSemitones > 0) {
+    if (opts.pitchVetoSemitones > 0 || opts.shortTurnSemitones > 0) {
       pitch.pitchHz.forEach((hz, w) => {
         const timeSec = offsetSec + w * pitch.hopSec;
-        segmentPieces.find((p) => timeSec >= p.startSec && timeSec < p.endSec)?.pitchesHz.push(hz);
+        // The last piece starting before the window (frames under the energy floor belong to no piece).
+        const piece = segmentPieces.findLast((p) => p.startSec <= timeSec) ?? segmentPieces[0];
+        piece?.pitchesHz.push(hz);
       });
     }
     pieces.push(...segmentPieces);
@@ -119,6 +139,11 @@ function clusterOf(pieces: Piece[], indices: number[]): Cluster {
   return { pieces: indices, stats, logDet: logDetCovariance(stats), pitchSemitones };
 }
 
+/** ΔBIC per frame of one voice against two for a and b: positive means two voices. */
+function bicPerFrame(a: Cluster, b: Cluster, penaltyWeight: number): number {
+  return deltaBic(a.stats, b.stats, penaltyWeight, a.logDet, b.logDet) / (a.stats.count + b.stats.count);
+}
+
 /** Agglomerative clustering: merge the closest pair while ΔBIC says one voice explains both. */
 function clusterPieces(
   pieces: Piece[],
@@ -127,7 +152,7 @@ function clusterPieces(
   pitchVetoSemitones: number,
 ): { clusters: Cluster[]; worstMergeBic: number } {
   const clusters = candidates.map((i) => clusterOf(pieces, [i]));
-  let worstMergeBic = -Infinity; // the least convincing merge made
+  let worstMergeBic = -Infinity; // the least convincing merge made (per frame)
   const distance = (a: Cluster, b: Cluster): number => {
     if (isPitchVetoed(a, b, pitchVetoSemitones)) return Infinity;
     return deltaBic(a.stats, b.stats, penaltyWeight, a.logDet, b.logDet);
@@ -158,6 +183,45 @@ function nearestCluster(stats: GaussianStats, clusters: Cluster[], penaltyWeight
   return best.index;
 }
 
+/**
+ * Short turns by a voice of clearly different pitch (a helper's "yes", a whispered-then-voiced answer): speech
+ * segments whose median pitch lies more than `shortTurnSemitones` from the pitch of every voice found, with at
+ * least `minShortVoiceSec` of such speech in the chunk. Too short for a covariance, long enough for a pitch.
+ */
+function findShortTurnVoice(
+  pieces: Piece[],
+  clusters: Cluster[],
+  labelOfPiece: Map<number, number>,
+  opts: Required<SpeakerOptions>,
+): { pieces: Set<number>; marginSemitones: number } | undefined {
+  const voicePitches = clusters.map((_, c) =>
+    medianSemitones(pieces.filter((_, p) => labelOfPiece.get(p) === c).flatMap((piece) => piece.pitchesHz)),
+  );
+  if (voicePitches.some((pitch) => pitch === undefined)) return undefined;
+  const bySegment = new Map<number, number[]>();
+  pieces.forEach((piece, p) => bySegment.set(piece.segment, [...(bySegment.get(piece.segment) ?? []), p]));
+  const outliers: number[] = [];
+  let outlierSec = 0;
+  let marginSemitones = Infinity;
+  for (const members of bySegment.values()) {
+    const pitch = medianSemitones(
+      members.flatMap((p) => pieces[p]!.pitchesHz),
+      MIN_TURN_VOICED_WINDOWS,
+    );
+    if (pitch === undefined) continue;
+    const distance = Math.min(...voicePitches.map((voice) => Math.abs(voice! - pitch)));
+    if (distance <= opts.shortTurnSemitones) continue;
+    const sec = members.reduce((sum, p) => sum + pieces[p]!.stats.count * opts.hopSec, 0);
+    outliers.push(...members);
+    outlierSec += sec;
+    marginSemitones = Math.min(marginSemitones, distance - opts.shortTurnSemitones);
+  }
+  if (outlierSec < opts.minShortVoiceSec) return undefined;
+  const total = pieces.reduce((sum, piece) => sum + piece.stats.count * opts.hopSec, 0);
+  if (outlierSec > total / 2) return undefined; // most of the speech: the voices found are the odd ones out
+  return { pieces: new Set(outliers), marginSemitones };
+}
+
 function logistic(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
@@ -182,7 +246,7 @@ export function analyzeSpeakersMfccBic(
   };
   if (pieces.length === 0) return empty;
 
-  const long = pieces.map((_, i) => i).filter((i) => pieces[i]!.stats.count * frameSec >= MIN_CLUSTER_SEC);
+  const long = pieces.map((_, i) => i).filter((i) => pieces[i]!.stats.count * frameSec >= opts.minPieceSec);
   const seeds = long.length > 0 ? long : pieces.map((_, i) => i);
   const { clusters, worstMergeBic } = clusterPieces(pieces, seeds, opts.penaltyWeight, opts.pitchVetoSemitones);
 
@@ -202,22 +266,41 @@ export function analyzeSpeakersMfccBic(
     if (!labelOfPiece.has(p)) labelOfPiece.set(p, nearestCluster(piece.stats, clusters, opts.penaltyWeight));
   });
 
+  let pitchMarginSemitones = Infinity;
+  let shortTurnCluster: Cluster | undefined;
+  if (opts.shortTurnSemitones > 0) {
+    const found = findShortTurnVoice(pieces, clusters, labelOfPiece, opts);
+    // Every voice found must keep some speech: otherwise its own turns were the outliers.
+    const emptied = clusters.some((_, c) => pieces.every((_, p) => labelOfPiece.get(p) !== c || found?.pieces.has(p)));
+    if (found && !emptied) {
+      pitchMarginSemitones = found.marginSemitones;
+      found.pieces.forEach((p) => labelOfPiece.set(p, clusters.length));
+      // Each voice is rebuilt from every piece it is left with (short ones included: the new voice is all short).
+      const members = (c: number): number[] => pieces.map((_, p) => p).filter((p) => labelOfPiece.get(p) === c);
+      clusters.forEach((_, c) => (clusters[c] = clusterOf(pieces, members(c))));
+      shortTurnCluster = clusterOf(pieces, members(clusters.length));
+      clusters.push(shortTurnCluster);
+    }
+  }
+
   const { turns, speakerChanges, order } = buildTurns(pieces, (p) => labelOfPiece.get(p)!);
 
-  // Confidence: how far the decisions were from the ΔBIC = 0 boundary, per frame.
+  // Confidence: how far the decisions were from the ΔBIC = 0 boundary, per frame (and, for a voice found by its
+  // pitch alone, how far past the pitch threshold it was).
   let separation = Infinity;
   for (let i = 0; i < clusters.length; i++) {
     for (let j = i + 1; j < clusters.length; j++) {
       const a = clusters[i]!;
       const b = clusters[j]!;
-      if (isPitchVetoed(a, b, opts.pitchVetoSemitones)) continue; // kept apart by pitch, not by ΔBIC
-      separation = Math.min(
-        separation,
-        deltaBic(a.stats, b.stats, opts.penaltyWeight, a.logDet, b.logDet) / (a.stats.count + b.stats.count),
-      );
+      if (isPitchVetoed(a, b, opts.pitchVetoSemitones) || a === shortTurnCluster || b === shortTurnCluster) continue;
+      separation = Math.min(separation, bicPerFrame(a, b, opts.penaltyWeight));
     }
   }
-  const margin = Math.min(separation, Number.isFinite(worstMergeBic) ? -worstMergeBic : Infinity);
+  const margin = Math.min(
+    separation,
+    Number.isFinite(worstMergeBic) ? -worstMergeBic : Infinity,
+    pitchMarginSemitones * CONFIDENCE_SCALE_PER_FRAME,
+  );
   const confidence = Number.isFinite(margin) ? round3(logistic(margin / CONFIDENCE_SCALE_PER_FRAME)) : 0.5;
 
   const voices: VoiceProfile[] = order.map((cluster, speaker) => ({

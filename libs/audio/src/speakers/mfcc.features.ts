@@ -12,6 +12,8 @@ export interface MfccOptions {
   coefficients?: number;
   lowHz?: number;
   highHz?: number;
+  /** Frames quieter than this (dB, as in `energyDb`) get no coefficients (left 0): saves the FFT. */
+  minEnergyDb?: number;
 }
 
 export interface MfccFrames {
@@ -24,8 +26,6 @@ export interface MfccFrames {
   hopSec: number;
 }
 
-const FFT_SIZE = 512;
-
 function hzToMel(hz: number): number {
   return 2595 * Math.log10(1 + hz / 700);
 }
@@ -35,13 +35,15 @@ function melToHz(mel: number): number {
 }
 
 interface MfccPlan {
+  fftSize: number;
   window: Float64Array;
   filters: Array<{ start: number; weights: Float64Array }>;
   dct: Float64Array;
 }
 
-/** Tables of a real 512-point FFT done as a 256-point complex FFT plus a split step. */
+/** Tables of a real N-point FFT done as an N/2-point complex FFT plus a split step. */
 interface FftTables {
+  half: number;
   cosTable: Float64Array;
   sinTable: Float64Array;
   bitReverse: Uint16Array;
@@ -49,24 +51,28 @@ interface FftTables {
   splitSin: Float64Array;
 }
 
-const HALF = FFT_SIZE / 2;
+const fftTablesCache = new Map<number, FftTables>();
 
-function makeFftTables(): FftTables {
-  const bits = Math.log2(HALF);
-  return {
-    cosTable: new Float64Array(HALF / 2).map((_, i) => Math.cos((-2 * Math.PI * i) / HALF)),
-    sinTable: new Float64Array(HALF / 2).map((_, i) => Math.sin((-2 * Math.PI * i) / HALF)),
-    bitReverse: new Uint16Array(HALF).map((_, i) => {
+function fftTables(size: number): FftTables {
+  const cached = fftTablesCache.get(size);
+  if (cached) return cached;
+  const half = size / 2;
+  const bits = Math.log2(half);
+  const tables = {
+    half,
+    cosTable: new Float64Array(half / 2).map((_, i) => Math.cos((-2 * Math.PI * i) / half)),
+    sinTable: new Float64Array(half / 2).map((_, i) => Math.sin((-2 * Math.PI * i) / half)),
+    bitReverse: new Uint16Array(half).map((_, i) => {
       let reversed = 0;
       for (let b = 0; b < bits; b++) reversed |= ((i >> b) & 1) << (bits - 1 - b);
       return reversed;
     }),
-    splitCos: new Float64Array(HALF + 1).map((_, k) => Math.cos((-2 * Math.PI * k) / FFT_SIZE)),
-    splitSin: new Float64Array(HALF + 1).map((_, k) => Math.sin((-2 * Math.PI * k) / FFT_SIZE)),
+    splitCos: new Float64Array(half + 1).map((_, k) => Math.cos((-2 * Math.PI * k) / size)),
+    splitSin: new Float64Array(half + 1).map((_, k) => Math.sin((-2 * Math.PI * k) / size)),
   };
+  fftTablesCache.set(size, tables);
+  return tables;
 }
-
-const FFT_TABLES = makeFftTables();
 
 const planCache = new Map<string, MfccPlan>();
 
@@ -81,14 +87,15 @@ function makePlan(
   const key = [windowSamples, melFilters, coefficients, sampleRate, lowHz, highHz].join(':');
   const cached = planCache.get(key);
   if (cached) return cached;
+  const fftSize = 2 ** Math.ceil(Math.log2(Math.max(4, windowSamples)));
   const window = new Float64Array(windowSamples).map(
     (_, i) => 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (windowSamples - 1)),
   );
-  const bins = FFT_SIZE / 2 + 1;
+  const bins = fftSize / 2 + 1;
   const lowMel = hzToMel(lowHz);
   const highMel = hzToMel(highHz);
   const edges = Array.from({ length: melFilters + 2 }, (_, i) =>
-    Math.floor(((FFT_SIZE + 1) * melToHz(lowMel + ((highMel - lowMel) * i) / (melFilters + 1))) / sampleRate),
+    Math.floor(((fftSize + 1) * melToHz(lowMel + ((highMel - lowMel) * i) / (melFilters + 1))) / sampleRate),
   );
   const filters = Array.from({ length: melFilters }, (_, m) => {
     const [left, center, right] = [edges[m]!, edges[m + 1]!, edges[m + 2]!];
@@ -104,15 +111,15 @@ function makePlan(
     for (let m = 0; m < melFilters; m++)
       dct[c * melFilters + m] = Math.cos((Math.PI * (c + 1) * (m + 0.5)) / melFilters);
   }
-  const plan = { window, filters, dct };
+  const plan = { fftSize, window, filters, dct };
   planCache.set(key, plan);
   return plan;
 }
 
-/** In-place iterative radix-2 complex FFT on HALF points (no allocation: it runs for every 10 ms frame). */
-function complexFft(re: Float64Array, im: Float64Array): void {
-  const { bitReverse, cosTable, sinTable } = FFT_TABLES;
-  for (let i = 0; i < HALF; i++) {
+/** In-place iterative radix-2 complex FFT of `half` points (no allocation: it runs for every frame). */
+function complexFft(re: Float64Array, im: Float64Array, tables: FftTables): void {
+  const { half: n, bitReverse, cosTable, sinTable } = tables;
+  for (let i = 0; i < n; i++) {
     const j = bitReverse[i]!;
     if (j > i) {
       const tr = re[i]!;
@@ -123,15 +130,15 @@ function complexFft(re: Float64Array, im: Float64Array): void {
       im[j] = ti;
     }
   }
-  for (let size = 2; size <= HALF; size *= 2) {
-    const half = size / 2;
-    const step = HALF / size;
-    for (let start = 0; start < HALF; start += size) {
-      for (let k = 0; k < half; k++) {
+  for (let size = 2; size <= n; size *= 2) {
+    const halfSize = size / 2;
+    const step = n / size;
+    for (let start = 0; start < n; start += size) {
+      for (let k = 0; k < halfSize; k++) {
         const wr = cosTable[k * step]!;
         const wi = sinTable[k * step]!;
         const a = start + k;
-        const b = a + half;
+        const b = a + halfSize;
         const rb = re[b]!;
         const ib = im[b]!;
         const tr = wr * rb - wi * ib;
@@ -148,24 +155,35 @@ function complexFft(re: Float64Array, im: Float64Array): void {
 }
 
 /**
- * Power spectrum (bins 0..256) of 512 real samples: packs even/odd samples into one 256-point complex FFT and
- * splits the result, half the work of a 512-point complex FFT.
+ * Power spectrum (bins 0..N/2) of N real samples (N a power of two): packs even/odd samples into one N/2-point
+ * complex FFT and splits the result, half the work of an N-point complex FFT.
  */
-export function powerSpectrum512(
+export function powerSpectrum(
   samples: Float64Array,
   power: Float64Array,
-  scratchRe = new Float64Array(HALF),
-  scratchIm = new Float64Array(HALF),
+  size: number,
+  scratchRe = new Float64Array(size / 2),
+  scratchIm = new Float64Array(size / 2),
 ): void {
-  for (let n = 0; n < HALF; n++) {
+  spectrumWith(fftTables(size), samples, power, scratchRe, scratchIm);
+}
+
+function spectrumWith(
+  tables: FftTables,
+  samples: Float64Array,
+  power: Float64Array,
+  scratchRe: Float64Array,
+  scratchIm: Float64Array,
+): void {
+  const { half, splitCos, splitSin } = tables;
+  for (let n = 0; n < half; n++) {
     scratchRe[n] = samples[2 * n]!;
     scratchIm[n] = samples[2 * n + 1]!;
   }
-  complexFft(scratchRe, scratchIm);
-  const { splitCos, splitSin } = FFT_TABLES;
-  for (let k = 0; k <= HALF; k++) {
-    const k1 = k % HALF;
-    const k2 = (HALF - k) % HALF;
+  complexFft(scratchRe, scratchIm, tables);
+  for (let k = 0; k <= half; k++) {
+    const k1 = k === half ? 0 : k; // k mod half, without a division per bin
+    const k2 = k === 0 ? 0 : half - k;
     const zr = scratchRe[k1]!;
     const zi = scratchIm[k1]!;
     const cr = scratchRe[k2]!;
@@ -180,6 +198,29 @@ export function powerSpectrum512(
     const xi = evenIm + wr * oddIm + wi * oddRe;
     power[k] = xr * xr + xi * xi;
   }
+}
+
+/** `powerSpectrum` of 512 samples (bins 0..256). */
+export function powerSpectrum512(
+  samples: Float64Array,
+  power: Float64Array,
+  scratchRe?: Float64Array<ArrayBuffer>,
+  scratchIm?: Float64Array<ArrayBuffer>,
+): void {
+  powerSpectrum(samples, power, 512, scratchRe, scratchIm);
+}
+
+/** Log energy (dB) of each analysis window, as `computeMfcc` numbers its frames; cheap next to the MFCCs. */
+export function frameEnergiesDb(pcm: Float32Array, windowSamples = 400, hopSamples = 160): Float64Array {
+  const frameCount = pcm.length >= windowSamples ? 1 + Math.floor((pcm.length - windowSamples) / hopSamples) : 0;
+  const energyDb = new Float64Array(frameCount);
+  for (let f = 0; f < frameCount; f++) {
+    const offset = f * hopSamples;
+    let energy = 0;
+    for (let i = 0; i < windowSamples; i++) energy += pcm[offset + i]! * pcm[offset + i]!;
+    energyDb[f] = 10 * Math.log10(energy / windowSamples + 1e-12);
+  }
+  return energyDb;
 }
 
 /** MFCCs of a stretch of PCM. Frames are numbered from `pcm[0]`. */
@@ -200,14 +241,15 @@ export function computeMfcc(pcm: Float32Array, options: MfccOptions = {}): MfccF
   const frameCount = pcm.length >= windowSamples ? 1 + Math.floor((pcm.length - windowSamples) / hopSamples) : 0;
   const features = new Float64Array(frameCount * coefficients);
   const energyDb = new Float64Array(frameCount);
-  const frame = new Float64Array(FFT_SIZE);
-  const power = new Float64Array(HALF + 1);
-  const scratchRe = new Float64Array(HALF);
-  const scratchIm = new Float64Array(HALF);
+  const { fftSize } = plan;
+  const tables = fftTables(fftSize);
+  const frame = new Float64Array(fftSize); // samples past the window stay 0
+  const power = new Float64Array(fftSize / 2 + 1);
+  const scratchRe = new Float64Array(fftSize / 2);
+  const scratchIm = new Float64Array(fftSize / 2);
   const logMel = new Float64Array(melFilters);
   for (let f = 0; f < frameCount; f++) {
     const offset = f * hopSamples;
-    frame.fill(0);
     let energy = 0;
     let previous = offset > 0 ? pcm[offset - 1]! : 0;
     for (let i = 0; i < windowSamples; i++) {
@@ -217,7 +259,8 @@ export function computeMfcc(pcm: Float32Array, options: MfccOptions = {}): MfccF
       previous = sample;
     }
     energyDb[f] = 10 * Math.log10(energy / windowSamples + 1e-12);
-    powerSpectrum512(frame, power, scratchRe, scratchIm);
+    if (options.minEnergyDb !== undefined && energyDb[f]! < options.minEnergyDb) continue;
+    spectrumWith(tables, frame, power, scratchRe, scratchIm);
     for (let m = 0; m < melFilters; m++) {
       const { start, weights } = plan.filters[m]!;
       let sum = 0;

@@ -48,6 +48,18 @@ export interface SpeakerOptions {
   pitchVetoSemitones?: number;
   /** MFCC frame hop. Default 0.01 s. */
   hopSec?: number;
+  /** MFCC analysis window. Default 0.025 s. */
+  windowSec?: number;
+  /** Pieces shorter than this do not seed clusters (labelled afterwards). Default 0.6 s. */
+  minPieceSec?: number;
+  /** Short turns whose median pitch is this far from every voice found are another voice. 0 disables. */
+  shortTurnSemitones?: number;
+  /** Speech the short-turn rule needs in a chunk. Default 0.5 s. */
+  minShortVoiceSec?: number;
+  /** Lowest frequency of the mel filters. Default 100 Hz. */
+  lowHz?: number;
+  /** Highest frequency of the mel filters. Default 7000 Hz. */
+  highHz?: number;
 }
 
 export interface SpeakerEngine {
