@@ -53,6 +53,41 @@ describe('mfcc-bic speaker counting (generated voices)', () => {
     expect(result.voices.every((voice) => voice.speechSec > 2)).toBe(true);
   });
 
+  it('hears a second voice that only cuts in briefly, in another pitch', async () => {
+    // About 1.2 s of a second voice in two short turns: too little for its own covariance, plain in its pitch.
+    const cutIns: Record<number, string> = { 1: 'Yes.', 3: 'No, the other one.' };
+    const parts = LINES.flatMap((line, i) => [
+      speak(fx.file(`main${i}.wav`), line, { voice: 'en+f4' }),
+      silence(fx.file(`mg${i}.wav`), 0.5),
+      ...(cutIns[i]
+        ? [speak(fx.file(`cut${i}.wav`), cutIns[i], { voice: 'en-us' }), silence(fx.file(`cg${i}.wav`), 0.5)]
+        : []),
+    ]);
+    const result = await analyze(concat(fx.file('cut-in.wav'), parts));
+    expect(result.speakerCount).toBe(2);
+    // The brief voice is labelled on short turns of its own, not on the reader's sentences.
+    const brief = result.voices.find((voice) => voice.speechSec < 3);
+    expect(brief).toBeDefined();
+    const briefTurns = result.turns.filter((turn) => turn.speaker === brief!.speaker);
+    expect(briefTurns.length).toBeGreaterThanOrEqual(1);
+    expect(briefTurns.every((turn) => turn.endSec - turn.startSec < 1.5)).toBe(true);
+  });
+
+  it('keeps one voice whose pitch and pace change from sentence to sentence', async () => {
+    const prosody = [
+      { pitch: 30, speedWpm: 140 },
+      { pitch: 70, speedWpm: 190 },
+      { pitch: 40, speedWpm: 160 },
+      { pitch: 65, speedWpm: 150 },
+    ];
+    const parts = LINES.flatMap((line, i) => [
+      speak(fx.file(`p${i}.wav`), line, { voice: 'en-gb', ...prosody[i] }),
+      silence(fx.file(`pg${i}.wav`), 0.6),
+    ]);
+    const result = await analyze(concat(fx.file('prosody.wav'), parts));
+    expect(result.speakerCount).toBe(1);
+  });
+
   it('returns no voices for silence', async () => {
     const result = await analyze(silence(fx.file('quiet.wav'), 3));
     expect(result.speakerCount).toBe(0);
