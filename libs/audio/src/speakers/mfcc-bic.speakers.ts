@@ -25,6 +25,7 @@ export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
   windowSec: 0.016,
   lowHz: 300,
   highHz: 7800,
+  splitMarginPerFrame: 0,
   minPieceSec: 0.6,
   shortTurnSemitones: 6,
   minShortVoiceSec: 0.5,
@@ -32,6 +33,8 @@ export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
 
 /** A stretch needs this many voiced 40 ms windows for its median pitch to count (short-turn rule). */
 const MIN_TURN_VOICED_WINDOWS = 8;
+/** Clusters this close in median pitch get `splitMarginPerFrame` (eval: 1-2.5 semitones counted the same). */
+const SAME_PITCH_SEMITONES = 1.5;
 /** ΔBIC per frame that maps to a confidence of about 0.73 (logistic). Heuristic scale. */
 const CONFIDENCE_SCALE_PER_FRAME = 0.02;
 
@@ -139,39 +142,49 @@ function clusterOf(pieces: Piece[], indices: number[]): Cluster {
   return { pieces: indices, stats, logDet: logDetCovariance(stats), pitchSemitones };
 }
 
-/** ΔBIC per frame of one voice against two for a and b: positive means two voices. */
-function bicPerFrame(a: Cluster, b: Cluster, penaltyWeight: number): number {
-  return deltaBic(a.stats, b.stats, penaltyWeight, a.logDet, b.logDet) / (a.stats.count + b.stats.count);
+/**
+ * ΔBIC per frame of one voice against two for a and b: positive means two voices. BIC's penalty grows with log n,
+ * so over 20 s of speech it can outweigh the real difference of two similar voices; with `splitMarginPerFrame`, two
+ * clusters of the same pitch stay apart while their ΔBIC per frame is above −margin (a spectral difference that
+ * comes with a pitch change may be one person's intonation; one at the same pitch is more likely another throat).
+ */
+function splitScore(a: Cluster, b: Cluster, opts: Required<SpeakerOptions>): number {
+  const bic = deltaBic(a.stats, b.stats, opts.penaltyWeight, a.logDet, b.logDet);
+  const samePitch =
+    a.pitchSemitones !== undefined &&
+    b.pitchSemitones !== undefined &&
+    Math.abs(a.pitchSemitones - b.pitchSemitones) <= SAME_PITCH_SEMITONES;
+  return bic / (a.stats.count + b.stats.count) + (samePitch ? opts.splitMarginPerFrame : 0);
 }
 
-/** Agglomerative clustering: merge the closest pair while ΔBIC says one voice explains both. */
+/** Agglomerative clustering: merge the pair with the lowest ΔBIC while one voice explains both. */
 function clusterPieces(
   pieces: Piece[],
   candidates: number[],
-  penaltyWeight: number,
-  pitchVetoSemitones: number,
-): { clusters: Cluster[]; worstMergeBic: number } {
+  opts: Required<SpeakerOptions>,
+): { clusters: Cluster[]; worstMerge: number } {
   const clusters = candidates.map((i) => clusterOf(pieces, [i]));
-  let worstMergeBic = -Infinity; // the least convincing merge made (per frame)
-  const distance = (a: Cluster, b: Cluster): number => {
-    if (isPitchVetoed(a, b, pitchVetoSemitones)) return Infinity;
-    return deltaBic(a.stats, b.stats, penaltyWeight, a.logDet, b.logDet);
-  };
+  let worstMerge = -Infinity; // the least convincing merge made (split score, negative)
   while (clusters.length > 1) {
     let best = { bic: Infinity, i: -1, j: -1 };
     for (let i = 0; i < clusters.length; i++) {
       for (let j = i + 1; j < clusters.length; j++) {
-        const bic = distance(clusters[i]!, clusters[j]!);
+        const a = clusters[i]!;
+        const b = clusters[j]!;
+        if (isPitchVetoed(a, b, opts.pitchVetoSemitones)) continue;
+        const bic = deltaBic(a.stats, b.stats, opts.penaltyWeight, a.logDet, b.logDet);
         if (bic < best.bic) best = { bic, i, j };
       }
     }
-    if (best.bic >= 0) break;
-    worstMergeBic = Math.max(worstMergeBic, best.bic / (clusters[best.i]!.stats.count + clusters[best.j]!.stats.count));
+    if (best.i < 0) break;
+    const score = splitScore(clusters[best.i]!, clusters[best.j]!, opts);
+    if (score >= 0) break;
+    worstMerge = Math.max(worstMerge, score);
     const merged = clusterOf(pieces, [...clusters[best.i]!.pieces, ...clusters[best.j]!.pieces]);
     clusters.splice(best.j, 1);
     clusters.splice(best.i, 1, merged);
   }
-  return { clusters, worstMergeBic };
+  return { clusters, worstMerge };
 }
 
 function nearestCluster(stats: GaussianStats, clusters: Cluster[], penaltyWeight: number): number {
@@ -248,7 +261,7 @@ export function analyzeSpeakersMfccBic(
 
   const long = pieces.map((_, i) => i).filter((i) => pieces[i]!.stats.count * frameSec >= opts.minPieceSec);
   const seeds = long.length > 0 ? long : pieces.map((_, i) => i);
-  const { clusters, worstMergeBic } = clusterPieces(pieces, seeds, opts.penaltyWeight, opts.pitchVetoSemitones);
+  const { clusters, worstMerge } = clusterPieces(pieces, seeds, opts);
 
   // Fold clusters with too little speech into their nearest neighbour: brief noises and coughs are not voices.
   for (;;) {
@@ -285,7 +298,7 @@ export function analyzeSpeakersMfccBic(
 
   const { turns, speakerChanges, order } = buildTurns(pieces, (p) => labelOfPiece.get(p)!);
 
-  // Confidence: how far the decisions were from the ΔBIC = 0 boundary, per frame (and, for a voice found by its
+  // Confidence: how far the decisions were from the split boundary, per frame (and, for a voice found by its
   // pitch alone, how far past the pitch threshold it was).
   let separation = Infinity;
   for (let i = 0; i < clusters.length; i++) {
@@ -293,12 +306,12 @@ export function analyzeSpeakersMfccBic(
       const a = clusters[i]!;
       const b = clusters[j]!;
       if (isPitchVetoed(a, b, opts.pitchVetoSemitones) || a === shortTurnCluster || b === shortTurnCluster) continue;
-      separation = Math.min(separation, bicPerFrame(a, b, opts.penaltyWeight));
+      separation = Math.min(separation, splitScore(a, b, opts));
     }
   }
   const margin = Math.min(
     separation,
-    Number.isFinite(worstMergeBic) ? -worstMergeBic : Infinity,
+    Number.isFinite(worstMerge) ? -worstMerge : Infinity,
     pitchMarginSemitones * CONFIDENCE_SCALE_PER_FRAME,
   );
   const confidence = Number.isFinite(margin) ? round3(logistic(margin / CONFIDENCE_SCALE_PER_FRAME)) : 0.5;

@@ -38,27 +38,37 @@ export interface SpeakerOptions {
   pieceSec?: number;
   /** A cluster with less speech than this is folded into its nearest neighbour. Default 1.5 s. */
   minSpeakerSec?: number;
-  /** BIC penalty weight λ: higher merges more. Default 1.8 (measured: docs/analysis.md). */
+  /** BIC penalty weight λ: higher merges more. Default 1.7 (measured: docs/analysis.md). */
   penaltyWeight?: number;
-  /** Frames quieter than the loud speech by more than this are ignored (noise between syllables). Default 30 dB. */
+  /** Frames quieter than the loud speech by more than this are ignored (noise, reverberation tails). Default 20 dB. */
   energyRangeDb?: number;
   /** MFCCs per frame (c1 onwards). Default 16. */
   mfccCoefficients?: number;
-  /** Clusters whose median pitch differs by more than this many semitones are never merged. Default 5 (eval: 4-6 gave the same counts). 0 disables. */
+  /** Clusters whose median pitch differs by more than this many semitones are never merged. Default 5 (eval: 0, 4, 5 and 7 gave the same counts). 0 disables. */
   pitchVetoSemitones?: number;
   /** MFCC frame hop. Default 0.01 s. */
   hopSec?: number;
-  /** MFCC analysis window. Default 0.025 s. */
+  /** MFCC analysis window. Default 0.016 s (a 256-point FFT; 0.025 s counted the same at λ 0.1 higher, 1.6x the cost). */
   windowSec?: number;
+  /**
+   * Two clusters of the same median pitch (±1.5 semitones) stay apart while their ΔBIC per frame is above −this,
+   * even when ΔBIC is negative. Default 0 (off). 0.125 separated two espeak-ng male voices 4 % apart in formants
+   * (en-us, en-gb+m3) but split a voice in a reverberant room and gained nothing on the held-out voices
+   * (docs/analysis.md).
+   */
+  splitMarginPerFrame?: number;
   /** Pieces shorter than this do not seed clusters (labelled afterwards). Default 0.6 s. */
   minPieceSec?: number;
-  /** Short turns whose median pitch is this far from every voice found are another voice. 0 disables. */
+  /**
+   * Speech segments (with 8 voiced 40 ms windows or more) whose median pitch is more than this many semitones from
+   * every voice found are another voice, however short: a helper's "yes". Default 6. 0 disables.
+   */
   shortTurnSemitones?: number;
   /** Speech the short-turn rule needs in a chunk. Default 0.5 s. */
   minShortVoiceSec?: number;
-  /** Lowest frequency of the mel filters. Default 100 Hz. */
+  /** Lowest frequency of the mel filters. Default 300 Hz: below it the fundamental and first harmonics move with intonation. */
   lowHz?: number;
-  /** Highest frequency of the mel filters. Default 7000 Hz. */
+  /** Highest frequency of the mel filters. Default 7800 Hz. */
   highHz?: number;
 }
 
