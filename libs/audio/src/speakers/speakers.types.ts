@@ -38,23 +38,26 @@ export interface SpeakerOptions {
   pieceSec?: number;
   /** A cluster with less speech than this is folded into its nearest neighbour. Default 1.5 s. */
   minSpeakerSec?: number;
-  /** BIC penalty weight λ: higher merges more. Default 1.7 (measured: docs/analysis.md). */
+  /** BIC penalty weight λ: higher merges more. Default 1.5 (measured: docs/analysis.md). */
   penaltyWeight?: number;
-  /** Frames quieter than the loud speech by more than this are ignored (noise, reverberation tails). Default 20 dB. */
+  /** Frames quieter than the loud speech by more than this are ignored (noise, reverberation tails). Default 15 dB. */
   energyRangeDb?: number;
   /** MFCCs per frame (c1 onwards). Default 16. */
   mfccCoefficients?: number;
-  /** Clusters whose median pitch differs by more than this many semitones are never merged. Default 5 (eval: 0, 4, 5 and 7 gave the same counts). 0 disables. */
+  /**
+   * Clusters whose median pitch differs by more than this many semitones are never merged. Default 5 (eval: 0, 5
+   * and 7 gave the same counts, 4 split voices whose intonation varies). 0 disables.
+   */
   pitchVetoSemitones?: number;
   /** MFCC frame hop. Default 0.01 s. */
   hopSec?: number;
-  /** MFCC analysis window. Default 0.016 s (a 256-point FFT; 0.025 s counted the same at λ 0.1 higher, 1.6x the cost). */
+  /** MFCC analysis window. Default 0.016 s: a 256-point FFT, cheaper than 0.025 s (512) and no worse in the eval. */
   windowSec?: number;
   /**
    * Two clusters of the same median pitch (±1.5 semitones) stay apart while their ΔBIC per frame is above −this,
-   * even when ΔBIC is negative. Default 0 (off). 0.125 separated two espeak-ng male voices 4 % apart in formants
-   * (en-us, en-gb+m3) but split a voice in a reverberant room and gained nothing on the held-out voices
-   * (docs/analysis.md).
+   * even when ΔBIC is negative: BIC's log n penalty outweighs the difference of two similar voices over 20 s of
+   * speech. Default 0.08 (eval: 0.05-0.1 the same on the tuning voices; from 0.1 a voice in a reverberant room
+   * splits; docs/analysis.md). 0 disables.
    */
   splitMarginPerFrame?: number;
   /** Pieces shorter than this do not seed clusters (labelled afterwards). Default 0.6 s. */
