@@ -17,7 +17,10 @@ export type VoiceSet = 'tuning' | 'heldout';
 
 export interface SpeakerCase extends GeneratedCase {
   set: VoiceSet;
-  /** What the case tests: one_voice, one_voice_noise, one_voice_shifted, same_gender, cross_gender, interjection, shifted_pair, three_voices, two_voices_noise. */
+  /**
+   * What the case tests: one_voice, one_voice_noise, one_voice_room, one_voice_shifted, same_gender, cross_gender,
+   * two_voices_noise, two_voices_room, interjection, shifted_pair, three_voices.
+   */
   kind: string;
   /** Who speaks each of `speechIntervals` (a person id, with the pitch shift when the voice was shifted). */
   intervalSpeakers: string[];
@@ -280,6 +283,36 @@ function casesForSet(b: SpeakerCaseBuilder, set: VoiceSet, voices: Voice[]): Spe
       buildCase(b, `${prefix}_1n_${bg.name}_${short(voice)}`, set, 'one_voice_noise', dialogue([voice], 5, i), {
         ...(bg.effects ? { effects: bg.effects } : { background: bg.make }),
       }),
+    );
+  });
+  // Rooms from dry to very reverberant (sox reverb: reverberance %, HF damping %, room scale %, stereo depth %,
+  // pre-delay ms): a far microphone smears every word into the next; one voice, then two voices of one gender.
+  const rooms = [
+    ['reverb', '40', '50', '50'],
+    ['reverb', '80', '30', '100'],
+    ['reverb', '90', '60', '100', '100', '20'],
+  ];
+  rooms.forEach((room, k) => {
+    const voice = voices[(k * 3 + 2) % voices.length]!;
+    cases.push(
+      buildCase(b, `${prefix}_1r_${k}_${short(voice)}`, set, 'one_voice_room', dialogue([voice], 5, k + 2), {
+        effects: room,
+      }),
+    );
+  });
+  [
+    [males[0]!, males[2]!],
+    [females[0]!, females[2] ?? females[1]!],
+  ].forEach((pair, k) => {
+    cases.push(
+      buildCase(
+        b,
+        `${prefix}_2r_${short(pair[0]!)}_${short(pair[1]!)}`,
+        set,
+        'two_voices_room',
+        dialogue(pair, 6, k + 1),
+        { effects: rooms[1]! },
+      ),
     );
   });
   [males[0]!, females[0]!].forEach((voice, i) => {
