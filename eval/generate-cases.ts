@@ -18,9 +18,35 @@ export interface GeneratedCase {
   phrases: string[];
   /** Level/voicing flags the case must raise (low_level_speech, loud_non_speech, silent_microphone). */
   expectedFlags?: string[];
+  /** TTS voice of a phrase case, and whether phrase settings were chosen on it (`tune`) or not (`heldout`). */
+  voice?: TtsVoice;
+  voiceSplit?: 'tune' | 'heldout';
 }
 
 const RATE = '16000';
+
+/**
+ * A TTS voice: `flite:<voice>` (flite -lv: kal16, awb, rms, slt), `festival:<voice>` (text2wave: kal_diphone,
+ * ked_diphone, cmu_us_slt_arctic_hts) or a plain espeak-ng voice (en-us, en+f3, ...). espeak's formant
+ * synthesis is far from natural speech; flite and festival are concatenative/statistical voices of real speakers.
+ */
+export type TtsVoice = string;
+
+/** The TTS family of a voice, as reported in the eval. */
+export function voiceFamily(voice: TtsVoice): 'espeak' | 'flite' | 'festival' {
+  return voice.startsWith('flite:') ? 'flite' : voice.startsWith('festival:') ? 'festival' : 'espeak';
+}
+
+function synthesize(out: string, text: string, voice: TtsVoice, speedWpm: number): void {
+  const [engine, name] = voice.includes(':') ? (voice.split(':') as [string, string]) : ['espeak', voice];
+  if (engine === 'flite') execFileSync('flite', ['-voice', name, '-t', text, '-o', out]);
+  else if (engine === 'festival')
+    execFileSync('text2wave', ['-eval', `(voice_${name})`, '-o', out], {
+      input: text,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+  else execFileSync('espeak-ng', ['-v', name, '-s', String(speedWpm), '-w', out, text]);
+}
 
 function sox(args: string[]): void {
   execFileSync('sox', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -34,10 +60,13 @@ export class CaseBuilder {
     return path.join(this.dir, `${String(this.counter++).padStart(4, '0')}-${name}.wav`);
   }
 
-  /** espeak-ng speech, resampled and trimmed of leading and trailing silence. */
+  /**
+   * Speech from a TTS voice (see `TtsVoice`), resampled to 16 kHz and trimmed of leading and trailing silence so
+   * speech times are exact.
+   */
   speech(text: string, voice: string, speedWpm = 155): string {
     const raw = this.next('raw');
-    execFileSync('espeak-ng', ['-v', voice, '-s', String(speedWpm), '-w', raw, text]);
+    synthesize(raw, text, voice, speedWpm);
     const out = this.next('speech');
     sox([
       raw,
@@ -217,24 +246,99 @@ function conversation(
   };
 }
 
+/** Each wake phrase at the start, in the middle and at the end of a carrier sentence. */
 export const WAKE_SENTENCES: Array<{ text: string; phrase: string }> = [
   { text: 'Hey Siri, what is the capital of Peru?', phrase: 'hey siri' },
+  { text: 'I really need help here, hey Siri, what is a prime number?', phrase: 'hey siri' },
+  { text: 'What is the boiling point of water, hey Siri?', phrase: 'hey siri' },
   { text: 'Okay Google, define photosynthesis.', phrase: 'ok google' },
+  { text: 'Let me just check this, okay Google, how many grams are in a pound?', phrase: 'ok google' },
+  { text: 'I will ask my phone very quietly. Okay Google.', phrase: 'ok google' },
   { text: 'Hey Google, what is seven times eight?', phrase: 'hey google' },
+  { text: 'Wait a second, hey Google, who wrote Hamlet?', phrase: 'hey google' },
+  { text: 'How far away is the sun, hey Google?', phrase: 'hey google' },
   { text: 'Alexa, how do you spell necessary?', phrase: 'alexa' },
+  { text: 'I forgot the date so Alexa, when did the war end?', phrase: 'alexa' },
+  { text: 'What is the square root of eighty one, Alexa?', phrase: 'alexa' },
   { text: 'Hey Cortana, open the calculator.', phrase: 'hey cortana' },
+  { text: 'This one is hard, hey Cortana, what is the formula for speed?', phrase: 'hey cortana' },
+  { text: 'Convert ten miles to kilometres, hey Cortana.', phrase: 'hey cortana' },
 ];
 
+/** Sentences that sound or read like a wake phrase but are not one: none may fire. */
 export const NEAR_MISS_SENTENCES = [
   'I met Alexander at the library yesterday.',
   'Hey, series of numbers can be tricky to sum.',
   'That is a serious question about the maps.',
   'She said hey to Sarah and went on writing.',
   'The Cortina was parked outside the school.',
+  'Okay, go ahead and start the second section.',
+  'Alexandra said okay and turned the page.',
+  'Hey, sorry, I dropped my pencil on the floor.',
+  'Look it up on Google later, not during the test.',
+  'The lexicon of this language is very large.',
 ];
 
-export function generateCases(dir: string): GeneratedCase[] {
+/**
+ * Voices for the phrase cases. Thresholds and verification settings are chosen on the `tune` voices (speakers
+ * awb, rms and kal) and checked on the `heldout` ones (speakers slt and ked, and espeak), so a figure on held-out
+ * voices is not fitted to them.
+ */
+export const PHRASE_VOICES: Array<{ voice: TtsVoice; split: 'tune' | 'heldout' }> = [
+  { voice: 'flite:awb', split: 'tune' },
+  { voice: 'flite:rms', split: 'tune' },
+  { voice: 'flite:kal16', split: 'tune' },
+  { voice: 'festival:kal_diphone', split: 'tune' },
+  { voice: 'flite:slt', split: 'heldout' },
+  { voice: 'festival:cmu_us_slt_arctic_hts', split: 'heldout' },
+  { voice: 'festival:ked_diphone', split: 'heldout' },
+  { voice: 'en-us', split: 'heldout' },
+  { voice: 'en+f3', split: 'heldout' },
+  { voice: 'en-gb+m3', split: 'heldout' },
+];
+
+/** Background of the k-th phrase case: clean, quiet pink noise or keyboard typing, rotating. */
+const PHRASE_BACKGROUNDS = ['clean', 'pink', 'typing'] as const;
+
+/** Wake-phrase and near-miss sentences in every phrase voice, some over noise or typing. */
+export function generatePhraseCases(b: CaseBuilder, voices = PHRASE_VOICES): GeneratedCase[] {
+  const cases: GeneratedCase[] = [];
+  const items = [
+    ...WAKE_SENTENCES.map(({ text, phrase }, i) => ({ kind: 'wake' as const, text, phrases: [phrase], i })),
+    ...NEAR_MISS_SENTENCES.map((text, i) => ({ kind: 'near' as const, text, phrases: [] as string[], i })),
+  ];
+  for (const [v, { voice, split }] of voices.entries()) {
+    for (const item of items) {
+      const background = PHRASE_BACKGROUNDS[(item.i + v) % PHRASE_BACKGROUNDS.length]!;
+      const joined = b.concat([b.silence(0.8), b.speech(item.text, voice), b.silence(0.8)]);
+      const file =
+        background === 'clean'
+          ? joined.file
+          : b.mixUnder(
+              joined.file,
+              background === 'pink' ? b.noise(joined.durationSec, 'pink', 0.04) : b.typing(joined.durationSec, 0.3),
+            );
+      cases.push({
+        id: `gen_${item.kind}_${item.i}_${voice.replace(':', '_')}${background === 'clean' ? '' : `_${background}`}`,
+        file,
+        durationSec: joined.durationSec,
+        group: item.kind === 'wake' ? 'phrase_positive' : 'phrase_near_miss',
+        numSpeakers: 1,
+        speechIntervals: [],
+        transcript: item.text,
+        phrases: item.phrases,
+        voice,
+        voiceSplit: split,
+      });
+    }
+  }
+  return cases;
+}
+
+/** All generated cases, or with `only: 'phrases'` just the wake-phrase and near-miss ones. */
+export function generateCases(dir: string, options: { only?: 'phrases' } = {}): GeneratedCase[] {
   const b = new CaseBuilder(dir);
+  if (options.only === 'phrases') return generatePhraseCases(b);
   const cases: GeneratedCase[] = [];
   const noiseOnly = (id: string, file: string): GeneratedCase => ({
     id,
@@ -304,34 +408,6 @@ export function generateCases(dir: string): GeneratedCase[] {
   );
   cases.push(flagCase('gen_dead_mic', [b.silence(10)], ['silent_microphone'], ''));
 
-  const phraseVoices = ['en-us', 'en+f3', 'en-gb+m3'];
-  for (const voice of phraseVoices) {
-    for (const [i, { text, phrase }] of WAKE_SENTENCES.entries()) {
-      const joined = b.concat([b.silence(1), b.speech(text, voice), b.silence(1)]);
-      cases.push({
-        id: `gen_wake_${i}_${voice}`,
-        file: joined.file,
-        durationSec: joined.durationSec,
-        group: 'phrase_positive',
-        numSpeakers: 1,
-        speechIntervals: [],
-        transcript: text,
-        phrases: [phrase],
-      });
-    }
-    for (const [i, text] of NEAR_MISS_SENTENCES.entries()) {
-      const joined = b.concat([b.silence(1), b.speech(text, voice), b.silence(1)]);
-      cases.push({
-        id: `gen_near_${i}_${voice}`,
-        file: joined.file,
-        durationSec: joined.durationSec,
-        group: 'phrase_near_miss',
-        numSpeakers: 1,
-        speechIntervals: [],
-        transcript: text,
-        phrases: [],
-      });
-    }
-  }
+  cases.push(...generatePhraseCases(b));
   return cases;
 }
