@@ -41,11 +41,13 @@ export * from './phrases/phrases.types';
 export { matchPhrasesInTranscript, isSameWord, tokenize } from './phrases/transcript-phrase.matcher';
 export {
   spotPhrasesInAudio,
+  findPhraseCandidates,
   mergePhraseHits,
   planKeywordSpotting,
   parseSpotterOutput,
   type KeywordSpotterOptions,
 } from './phrases/pocketsphinx.spotter';
+export * from './phrases/spot-verification';
 export * from './score/levels';
 export * from './score/score';
 export * from './pipeline/stages';
