@@ -18,7 +18,7 @@ export type VoiceSet = 'tuning' | 'heldout';
 export interface SpeakerCase extends GeneratedCase {
   set: VoiceSet;
   /**
-   * What the case tests: one_voice, one_voice_noise, one_voice_room, one_voice_shifted, same_gender, cross_gender,
+   * What the case tests: one_voice, one_voice_noise, one_voice_room, one_voice_exclaim, one_voice_shifted, same_gender, cross_gender,
    * two_voices_noise, two_voices_room, interjection, shifted_pair, three_voices.
    */
   kind: string;
@@ -82,13 +82,20 @@ const SENTENCES = [
   'Most of the marks are for explaining your reasoning, not just the result.',
 ];
 
+const EXCLAMATIONS = ['Oh no!', 'Wait, what?', 'Oh, really?'];
+
 const INTERJECTIONS = ['Yes.', 'Okay, go on.', 'Number four.', 'Really?', 'No, the other one.', 'Right.'];
 
 /** Prosody of one sentence: speaking rate and pitch relative to the voice's default. */
 interface Prosody {
   rate?: number;
   pitch?: number;
+  /** Raises the voice's pitch (not its formants) by this many semitones: an exclamation. espeak-ng and flite only. */
+  raiseSemitones?: number;
 }
+
+/** espeak-ng's -p moves its pitch by about one semitone per 6 units (measured with the pitch track). */
+const ESPEAK_PITCH_UNITS_PER_SEMITONE = 6;
 
 function run(command: string, args: string[], input?: string): void {
   execFileSync(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], input });
@@ -118,7 +125,7 @@ class SpeakerCaseBuilder {
         '-s',
         String(Math.round(155 * rate)),
         '-p',
-        String(Math.round(50 * pitch)),
+        String(Math.round(50 * pitch + ESPEAK_PITCH_UNITS_PER_SEMITONE * (prosody.raiseSemitones ?? 0))),
         '-w',
         raw,
         text,
@@ -126,8 +133,8 @@ class SpeakerCaseBuilder {
     } else if (voice.synth === 'flite') {
       const args = ['-voice', voice.name, '-t', text, '-o', raw, '--setf', `duration_stretch=${(1 / rate).toFixed(3)}`];
       // flite's default target F0 is about 100 Hz for its male voices and 170 Hz for slt.
-      if (pitch !== 1)
-        args.push('--setf', `int_f0_target_mean=${Math.round((voice.gender === 'f' ? 170 : 105) * pitch)}`);
+      const f0 = pitch * 2 ** ((prosody.raiseSemitones ?? 0) / 12);
+      if (f0 !== 1) args.push('--setf', `int_f0_target_mean=${Math.round((voice.gender === 'f' ? 170 : 105) * f0)}`);
       run('flite', args);
     } else {
       run(
@@ -315,6 +322,19 @@ function casesForSet(b: SpeakerCaseBuilder, set: VoiceSet, voices: Voice[]): Spe
       ),
     );
   });
+  // One voice exclaiming in a raised pitch (6 semitones, formants unchanged): a short "Oh no!" between sentences,
+  // twice, or a whole sentence read excitedly. Still one voice.
+  const exclaimers = [males[0]!, females[0]!, voices.find((v) => v.synth === 'flite')!];
+  exclaimers.forEach((voice, k) => {
+    const turns: Turn[] = dialogue([voice], 4, k + 4);
+    turns.splice(1, 0, { voice, text: EXCLAMATIONS[k % EXCLAMATIONS.length]!, prosody: { raiseSemitones: 6 } });
+    turns.splice(3, 0, { voice, text: EXCLAMATIONS[(k + 1) % EXCLAMATIONS.length]!, prosody: { raiseSemitones: 6 } });
+    cases.push(buildCase(b, `${prefix}_1e_${short(voice)}`, set, 'one_voice_exclaim', turns));
+  });
+  const excited = dialogue([males[1]!], 4, 6).map((turn, t) =>
+    t === 2 ? { ...turn, prosody: { raiseSemitones: 6 } } : turn,
+  );
+  cases.push(buildCase(b, `${prefix}_1e_sentence_${short(males[1]!)}`, set, 'one_voice_exclaim', excited));
   [males[0]!, females[0]!].forEach((voice, i) => {
     const cents = i === 0 ? 300 : -300;
     cases.push(

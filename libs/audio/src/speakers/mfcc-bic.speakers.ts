@@ -27,7 +27,7 @@ export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
   highHz: 7800,
   splitMarginPerFrame: 0.08,
   minPieceSec: 0.6,
-  shortTurnSemitones: 6,
+  shortTurnSemitones: 8,
   minShortVoiceSec: 0.5,
 };
 

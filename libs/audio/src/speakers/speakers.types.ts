@@ -64,7 +64,8 @@ export interface SpeakerOptions {
   minPieceSec?: number;
   /**
    * Speech segments (with 8 voiced 40 ms windows or more) whose median pitch is more than this many semitones from
-   * every voice found are another voice, however short: a helper's "yes". Default 6. 0 disables.
+   * every voice found are another voice, however short: a helper's "yes". Default 8 (6-7 also took a man's raised
+   * "Oh no!" for another voice; another gender's pitch is usually 7-13 semitones away). 0 disables.
    */
   shortTurnSemitones?: number;
   /** Speech the short-turn rule needs in a chunk. Default 0.5 s. */
