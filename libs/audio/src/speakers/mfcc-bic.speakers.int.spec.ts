@@ -88,6 +88,19 @@ describe('mfcc-bic speaker counting (generated voices)', () => {
     expect(result.speakerCount).toBe(1);
   });
 
+  it('keeps one voice that exclaims in a raised pitch between sentences', async () => {
+    // espeak-ng's pitch 86 is about 6 semitones over its default 50: an "Oh no!", not another person.
+    const parts = LINES.flatMap((line, i) => [
+      speak(fx.file(`ex${i}.wav`), line, { voice: 'en-us' }),
+      silence(fx.file(`exg${i}.wav`), 0.5),
+      ...(i === 1 || i === 2
+        ? [speak(fx.file(`oh${i}.wav`), 'Oh no!', { voice: 'en-us', pitch: 86 }), silence(fx.file(`ohg${i}.wav`), 0.5)]
+        : []),
+    ]);
+    const result = await analyze(concat(fx.file('exclaim.wav'), parts));
+    expect(result.speakerCount).toBe(1);
+  });
+
   it('returns no voices for silence', async () => {
     const result = await analyze(silence(fx.file('quiet.wav'), 3));
     expect(result.speakerCount).toBe(0);
