@@ -1,9 +1,12 @@
 /**
- * `npm run eval [-- --data DIR --out DIR --no-transcribe]`: runs the analysis over the real clips of
- * shared/evaldata and over generated cases, and writes metrics (JSON + a markdown table) to eval/results/.
- * Default data folder: ../shared/evaldata from the repo root, or EARSHOT_EVALDATA.
+ * `npm run eval [-- --data DIR --out DIR --no-transcribe --only phrases]`: runs the analysis over the real clips
+ * of shared/evaldata and over generated cases, and writes metrics (JSON + a markdown table) to eval/results/.
+ * Default data folder: ../shared/evaldata from the repo root, or EARSHOT_EVALDATA. `--only phrases` runs the
+ * wake-phrase part alone (real clips and the phrase cases, no VAD/speaker scoring) into phrase-eval.{md,json}.
+ * Missing Debian tools are installed when run as root; otherwise it stops with the apt-get command to run.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,10 +16,15 @@ import {
   createPocketsphinxTranscriber,
   createSileroVad,
   decodeToPcm,
+  findPhraseCandidates,
+  spotPhrasesInAudio,
+  acceptCandidate,
+  DEFAULT_MAX_BOUNDARY_GAP_SEC,
+  DEFAULT_WAKE_PHRASES,
+  minScoreOf,
   frameScores,
   matchPhrasesInTranscript,
   mergePhraseHits,
-  spotPhrasesInAudio,
   wordErrorRate,
   scoreChunk,
   summarizeLevels,
@@ -24,7 +32,49 @@ import {
   type SpeechSegment,
   type Vad,
 } from '@earshot/audio';
-import { generateCases, type GeneratedCase } from './generate-cases';
+import { generateCases, voiceFamily, type GeneratedCase } from './generate-cases';
+
+/** Debian packages the eval runs (pocketsphinx, TTS voices, sox, ffmpeg), by a command each provides. */
+const EVAL_TOOLS: Array<{ command: string; packages: string[] }> = [
+  { command: 'ffmpeg', packages: ['ffmpeg'] },
+  { command: 'sox', packages: ['sox'] },
+  { command: 'espeak-ng', packages: ['espeak-ng'] },
+  { command: 'pocketsphinx_continuous', packages: ['pocketsphinx', 'pocketsphinx-en-us'] },
+  { command: 'flite', packages: ['flite'] },
+  { command: 'text2wave', packages: ['festival'] },
+];
+/** festival voices the phrase cases use (festival/voices/<lang>/<voice>). */
+const FESTIVAL_VOICES: Array<{ dir: string; packageName: string }> = [
+  { dir: 'us/cmu_us_slt_arctic_hts', packageName: 'festvox-us-slt-hts' },
+  { dir: 'english/kal_diphone', packageName: 'festvox-kallpc16k' },
+  { dir: 'english/ked_diphone', packageName: 'festvox-kdlpc16k' },
+];
+
+const hasCommand = (command: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Installs missing Debian packages when root (infra/local/ensure-services.sh does the same), else stops. */
+function ensureEvalTools(): void {
+  const missing = [
+    ...EVAL_TOOLS.filter((t) => !hasCommand(t.command)).flatMap((t) => t.packages),
+    ...FESTIVAL_VOICES.filter((v) => !existsSync(path.join('/usr/share/festival/voices', v.dir))).map(
+      (v) => v.packageName,
+    ),
+  ];
+  if (missing.length === 0) return;
+  const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) throw new Error(`missing Debian packages: ${missing.join(' ')}. Run: sudo ${command}`);
+  process.stderr.write(`eval: installing ${missing.join(' ')}\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', command.split(' ').slice(1), { stdio: 'inherit', env });
+}
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -61,6 +111,20 @@ interface CaseResult {
   /** Flag types raised without a transcript (levels, voicing, speakers). */
   flagTypes: string[];
   expectedFlags?: string[];
+  /** TTS family and split of a generated phrase case (generate-cases.ts PHRASE_VOICES). */
+  voiceFamily?: string;
+  voiceSplit?: 'tune' | 'heldout';
+  /** Keyword-spotter candidates with their verification, for calibration. */
+  spotterCandidates?: Array<{
+    phrase: string;
+    startSec: number;
+    score: number;
+    boundaryGapSec?: number;
+    heardByDecoder?: boolean;
+    accepted: boolean;
+  }>;
+  spotterMs?: number;
+  spotterOnTranscriptPhrases?: string[];
 }
 
 const toSpans = (intervals: Array<[number, number]>): SpeechSegment[] =>
@@ -80,16 +144,19 @@ async function evaluateCase(
     phrases: string[];
     english: boolean;
     expectedFlags?: string[];
+    voice?: string;
+    voiceSplit?: 'tune' | 'heldout';
   },
   vad: Vad,
   exactVad: Vad,
   transcribe: boolean,
+  phrasesOnly = false,
 ): Promise<CaseResult> {
   const pcm = await decodeToPcm(c.file);
   const durationSec = pcm.length / 16000;
   const { segments } = await vad.detect(pcm);
   const speechSec = segments.reduce((sum, s) => sum + s.endSec - s.startSec, 0);
-  const speakers = analyzeSpeakersMfccBic(pcm, segments);
+  const speakers = phrasesOnly ? { speakerCount: 0, confidence: 0, turns: [] } : analyzeSpeakersMfccBic(pcm, segments);
   const result: CaseResult = {
     id: c.id,
     source: c.source,
@@ -102,25 +169,57 @@ async function evaluateCase(
     referencePhrases: c.phrases,
     transcriptPhrases: [],
     spotterPhrases: [],
-    flagTypes: [
-      ...new Set(
-        scoreChunk({
-          durationSec,
-          speechSegments: segments,
-          levels: summarizeLevels(pcm, segments),
-          speakers,
-        }).flags.map((f) => f.type),
-      ),
-    ],
+    ...(c.voice ? { voiceFamily: voiceFamily(c.voice) } : {}),
+    ...(c.voiceSplit ? { voiceSplit: c.voiceSplit } : {}),
+    flagTypes: phrasesOnly
+      ? []
+      : [
+          ...new Set(
+            scoreChunk({
+              durationSec,
+              speechSegments: segments,
+              levels: summarizeLevels(pcm, segments),
+              speakers,
+            }).flags.map((f) => f.type),
+          ),
+        ],
     ...(c.expectedFlags ? { expectedFlags: c.expectedFlags } : {}),
   };
-  if (c.speech && c.speech.length > 0) {
+  if (!phrasesOnly && c.speech && c.speech.length > 0) {
     result.vadF1 = frameScores(toSpans(c.speech), segments, durationSec).f1;
     result.vadF1SingleLane = frameScores(toSpans(c.speech), (await exactVad.detect(pcm)).segments, durationSec).f1;
   }
   const phrases = buildPhraseList();
   if (c.english) {
-    result.spotterPhrases = uniquePhrases(await spotPhrasesInAudio(pcm, segments, phrases));
+    // Every candidate verified, so the calibration below sees near misses under the current minimum scores too.
+    const candidates = await findPhraseCandidates(pcm, segments, phrases, { verifyBelowMinScore: true });
+    if (c.source === 'real') {
+      // the cost as the pipeline runs it
+      const spotStartedMs = performance.now();
+      await spotPhrasesInAudio(pcm, segments, phrases);
+      result.spotterMs = performance.now() - spotStartedMs;
+    }
+    const accepted = candidates.filter((candidate) => acceptCandidate(candidate));
+    result.spotterPhrases = uniquePhrases(
+      mergePhraseHits(
+        accepted.map((a) => ({
+          phrase: a.phrase.phrase,
+          kind: a.phrase.kind,
+          startSec: a.startSec,
+          endSec: a.endSec,
+          heard: a.heard,
+          sources: ['keyword-spotter'],
+        })),
+      ),
+    );
+    result.spotterCandidates = candidates.map((candidate) => ({
+      phrase: candidate.phrase.phrase,
+      startSec: Number(candidate.startSec.toFixed(2)),
+      score: candidate.score,
+      ...(candidate.boundaryGapSec !== undefined ? { boundaryGapSec: candidate.boundaryGapSec } : {}),
+      ...(candidate.heardByDecoder !== undefined ? { heardByDecoder: candidate.heardByDecoder } : {}),
+      accepted: accepted.includes(candidate),
+    }));
     if (c.transcript !== undefined)
       result.oraclePhrases = uniquePhrases(
         matchPhrasesInTranscript(
@@ -136,6 +235,12 @@ async function evaluateCase(
       const transcript = await createPocketsphinxTranscriber().transcribe(pcm, segments);
       result.transcript = transcript.text;
       result.transcriptPhrases = uniquePhrases(mergePhraseHits(matchPhrasesInTranscript(transcript, phrases)));
+      // The spotter verified against this transcript's words instead of its own decode (no second decode).
+      result.spotterOnTranscriptPhrases = uniquePhrases(
+        await spotPhrasesInAudio(pcm, segments, phrases, {
+          decodedWords: transcript.segments.flatMap((segment) => segment.words ?? []),
+        }),
+      );
       if (c.transcript) result.wer = wordErrorRate(c.transcript.replace(/\|/g, ' '), transcript.text).wer;
     }
   }
@@ -227,6 +332,129 @@ function summarize(results: CaseResult[]) {
   };
 }
 
+const PHRASE_FAMILIES = ['flite', 'festival', 'espeak'] as const;
+/** Margin above the highest tuning near miss: scores move by about ±0.02 with the noise under the same sentence. */
+const SPOT_MIN_SCORE_MARGIN = 0.005;
+
+/** Wake-phrase figures per TTS family and tuning split, on real clips, spotter cost and calibration. */
+function summarizePhrases(results: CaseResult[]) {
+  const isPositive = (r: CaseResult): boolean => r.referencePhrases.length > 0;
+  type Key = 'transcriptPhrases' | 'spotterPhrases' | 'spotterOnTranscriptPhrases' | 'either';
+  const hit = (r: CaseResult, key: Key): boolean =>
+    r.referencePhrases.every((p) =>
+      (key === 'either' ? [...r.transcriptPhrases, ...r.spotterPhrases] : (r[key] ?? [])).includes(p),
+    );
+  const rate = (cases: CaseResult[], key: Key) => cases.filter((r) => hit(r, key)).length / Math.max(1, cases.length);
+  const group = (name: string, cases: CaseResult[]) => {
+    const positives = cases.filter(isPositive);
+    const near = cases.filter((r) => r.group === 'phrase_near_miss');
+    return {
+      name,
+      positives: positives.length,
+      recallTranscript: rate(positives, 'transcriptPhrases'),
+      recallSpotter: rate(positives, 'spotterPhrases'),
+      recallEither: rate(positives, 'either'),
+      recallSpotterOnTranscript: rate(positives, 'spotterOnTranscriptPhrases'),
+      nearMissFalseAlarmsSpotterOnTranscript: near
+        .filter((r) => (r.spotterOnTranscriptPhrases ?? []).length > 0)
+        .map((r) => r.id),
+      nearMisses: near.length,
+      nearMissFalseAlarmsTranscript: near.filter((r) => r.transcriptPhrases.length > 0).map((r) => r.id),
+      nearMissFalseAlarmsSpotter: near.filter((r) => r.spotterPhrases.length > 0).map((r) => r.id),
+    };
+  };
+  const generated = results.filter((r) => r.voiceFamily !== undefined);
+  const groups = [
+    ...PHRASE_FAMILIES.flatMap((family) =>
+      (['tune', 'heldout'] as const).map((split) =>
+        group(
+          `${family} (${split})`,
+          generated.filter((r) => r.voiceFamily === family && r.voiceSplit === split),
+        ),
+      ),
+    ),
+    group(
+      'natural TTS, held-out voices (flite slt, festival slt_hts, ked)',
+      generated.filter((r) => r.voiceFamily !== 'espeak' && r.voiceSplit === 'heldout'),
+    ),
+    group(
+      'natural TTS, all (flite + festival)',
+      generated.filter((r) => r.voiceFamily !== 'espeak'),
+    ),
+    group('all generated', generated),
+  ].filter((g) => g.positives + g.nearMisses > 0);
+  const real = results.filter((r) => r.source === 'real' && r.transcriptPhrases !== undefined);
+  const realPositives = real.filter(isPositive);
+  const realNegatives = real.filter((r) => !isPositive(r) && r.spotterCandidates !== undefined);
+  const spotted = results.filter((r) => r.spotterMs !== undefined && r.source === 'real');
+  const spotSec = spotted.reduce((sum, r) => sum + r.durationSec, 0);
+  // Calibration: the highest score a tuning near miss reaches among candidates verification lets through.
+  const tuneNear = generated.filter((r) => r.voiceSplit === 'tune' && r.group === 'phrase_near_miss');
+  const calibration = DEFAULT_WAKE_PHRASES.map((phrase) => {
+    const nearScores = tuneNear.flatMap((r) =>
+      (r.spotterCandidates ?? [])
+        .filter(
+          (c) =>
+            c.phrase === phrase.phrase && (c.heardByDecoder || (c.boundaryGapSec ?? 0) <= DEFAULT_MAX_BOUNDARY_GAP_SEC),
+        )
+        .map((c) => c.score),
+    );
+    const highest = nearScores.length ? Math.max(...nearScores) : null;
+    return {
+      phrase: phrase.phrase,
+      highestTuneNearMissScore: highest,
+      suggestedMinScore: highest === null ? null : Number((highest + SPOT_MIN_SCORE_MARGIN).toFixed(3)),
+      minScore: minScoreOf(phrase),
+    };
+  });
+  return {
+    groups,
+    realPositives: realPositives.map((r) => ({
+      id: r.id,
+      phrases: r.referencePhrases,
+      transcript: r.transcriptPhrases,
+      spotter: r.spotterPhrases,
+    })),
+    realFalseAlarmsSpotter: realNegatives
+      .filter((r) => r.spotterPhrases.length > 0)
+      .map((r) => `${r.id}: ${r.spotterPhrases.join(', ')}`),
+    realFalseAlarmsSpotterOnTranscript: realNegatives
+      .filter((r) => (r.spotterOnTranscriptPhrases ?? []).length > 0)
+      .map((r) => `${r.id}: ${r.spotterOnTranscriptPhrases!.join(', ')}`),
+    realFalseAlarmsTranscript: realNegatives
+      .filter((r) => r.transcriptPhrases.length > 0)
+      .map((r) => `${r.id}: ${r.transcriptPhrases.join(', ')}`),
+    realNegatives: realNegatives.length,
+    realCandidatesRejected: realNegatives.reduce(
+      (n, r) => n + (r.spotterCandidates ?? []).filter((c) => !c.accepted).length,
+      0,
+    ),
+    spotterMsPer30s: spotSec > 0 ? (spotted.reduce((sum, r) => sum + r.spotterMs!, 0) / spotSec) * 30 : NaN,
+    calibration,
+  };
+}
+
+function phraseMarkdown(summary: ReturnType<typeof summarizePhrases>): string {
+  const list = (ids: string[]): string => (ids.length ? `${ids.length} (${ids.join(', ')})` : '0');
+  const rows = summary.groups.map(
+    (g) =>
+      `| ${g.name} | ${g.positives} | ${pct(g.recallTranscript)} | ${pct(g.recallSpotter)} | ${pct(g.recallEither)} | ${g.nearMisses} | ${list(g.nearMissFalseAlarmsTranscript)} | ${list(g.nearMissFalseAlarmsSpotter)} | ${pct(g.recallSpotterOnTranscript)} / ${g.nearMissFalseAlarmsSpotterOnTranscript.length} |`,
+  );
+  return [
+    '### Wake phrases by voice family',
+    '',
+    '| voices | wake cases | recall transcript | recall spotter | recall either | near misses | near-miss FA transcript | near-miss FA spotter | spotter verified on the transcript: recall / near-miss FA |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    `- Real clips with a wake phrase: ${summary.realPositives.map((r) => `${r.id} (${r.phrases.join(', ')}) → transcript ${r.transcript.join(', ') || '-'} / spotter ${r.spotter.join(', ') || '-'}`).join('; ') || 'none'}`,
+    `- False alarms on the ${summary.realNegatives} real English clips without a phrase: spotter ${summary.realFalseAlarmsSpotter.join('; ') || 'none'} (${summary.realCandidatesRejected} candidates rejected by verification); spotter verified on the transcript ${summary.realFalseAlarmsSpotterOnTranscript.join('; ') || 'none'}; transcript ${summary.realFalseAlarmsTranscript.join('; ') || 'none'}`,
+    `- Keyword spotting with verification: ${summary.spotterMsPer30s.toFixed(0)} ms per 30 s of real audio`,
+    `- Calibration, per phrase: highest near-miss score on the tuning voices that verification lets through, suggested minimum (+${SPOT_MIN_SCORE_MARGIN}), minimum in use: ${summary.calibration.map((c) => `${c.phrase} ${c.highestTuneNearMissScore?.toFixed(3) ?? '-'}, ${c.suggestedMinScore ?? '-'}, ${c.minScore}`).join('; ')}`,
+    '',
+  ].join('\n');
+}
+
 function markdown(summary: ReturnType<typeof summarize>, results: CaseResult[]): string {
   const rows: Array<[string, string, string]> = [
     [
@@ -316,8 +544,13 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       'no-transcribe': { type: 'boolean' },
       'no-generated': { type: 'boolean' },
+      only: { type: 'string' },
     },
   });
+  if (values.only !== undefined && values.only !== 'phrases')
+    throw new Error(`--only takes "phrases", not ${values.only}`);
+  const phrasesOnly = values.only === 'phrases';
+  ensureEvalTools();
   const dataDir = path.resolve(
     values.data ?? process.env.EARSHOT_EVALDATA ?? path.join(REPO_ROOT, '../shared/evaldata'),
   );
@@ -346,13 +579,16 @@ async function main(): Promise<void> {
         vad,
         exactVad,
         transcribe,
+        phrasesOnly,
       ),
     );
     process.stderr.write(`real ${clip.id} done (${((Date.now() - startedMs) / 1000).toFixed(0)} s)\n`);
   }
   const tempDir = mkdtempSync(path.join(tmpdir(), 'earshot-eval-'));
   try {
-    const generated: GeneratedCase[] = values['no-generated'] ? [] : generateCases(tempDir);
+    const generated: GeneratedCase[] = values['no-generated']
+      ? []
+      : generateCases(tempDir, phrasesOnly ? { only: 'phrases' } : {});
     for (const c of generated) {
       results.push(
         await evaluateCase(
@@ -367,10 +603,13 @@ async function main(): Promise<void> {
             phrases: c.phrases,
             english: true,
             ...(c.expectedFlags ? { expectedFlags: c.expectedFlags } : {}),
+            ...(c.voice ? { voice: c.voice } : {}),
+            ...(c.voiceSplit ? { voiceSplit: c.voiceSplit } : {}),
           },
           vad,
           exactVad,
           transcribe,
+          phrasesOnly,
         ),
       );
     }
@@ -382,13 +621,25 @@ async function main(): Promise<void> {
     await vad.close();
     await exactVad.close();
   }
-  const summary = summarize(results);
   mkdirSync(outDir, { recursive: true });
+  const phraseSummary = summarizePhrases(results);
+  const dataDirName = path.relative(REPO_ROOT, dataDir);
+  if (phrasesOnly) {
+    writeFileSync(
+      path.join(outDir, 'phrase-eval.json'),
+      `${JSON.stringify({ dataDir: dataDirName, phraseSummary, results }, null, 2)}\n`,
+    );
+    const md = phraseMarkdown(phraseSummary);
+    writeFileSync(path.join(outDir, 'phrase-eval.md'), md);
+    process.stdout.write(md);
+    return;
+  }
+  const summary = summarize(results);
   writeFileSync(
     path.join(outDir, 'analysis-eval.json'),
-    `${JSON.stringify({ dataDir: path.relative(REPO_ROOT, dataDir), summary, results }, null, 2)}\n`,
+    `${JSON.stringify({ dataDir: dataDirName, summary, phraseSummary, results }, null, 2)}\n`,
   );
-  const md = markdown(summary, results);
+  const md = `${markdown(summary, results)}\n${phraseMarkdown(phraseSummary)}`;
   writeFileSync(path.join(outDir, 'analysis-eval.md'), md);
   process.stdout.write(md);
 }
