@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { concat, durationOf, mix, noise, silence } from '../libs/audio/test/audio-fixtures';
+import { concat, durationOf, silence } from '../libs/audio/test/audio-fixtures';
 
 export interface GeneratedCase {
   id: string;
@@ -48,8 +48,9 @@ function synthesize(out: string, text: string, voice: TtsVoice, speedWpm: number
   else execFileSync('espeak-ng', ['-v', name, '-s', String(speedWpm), '-w', out, text]);
 }
 
+/** sox with `-R`: the same noise and dither on every run, so the eval is repeatable. */
 function sox(args: string[]): void {
-  execFileSync('sox', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('sox', ['-R', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 export class CaseBuilder {
@@ -96,7 +97,23 @@ export class CaseBuilder {
   }
 
   noise(durationSec: number, color: 'white' | 'pink' | 'brown', amplitude: number): string {
-    return noise(this.next(`${color}`), durationSec, color, amplitude);
+    const out = this.next(`${color}`);
+    sox([
+      '-n',
+      '-r',
+      RATE,
+      '-c',
+      '1',
+      '-b',
+      '16',
+      out,
+      'synth',
+      String(durationSec),
+      `${color}noise`,
+      'vol',
+      String(amplitude),
+    ]);
+    return out;
   }
 
   /** Synthetic music: a plucked melody over a sustained chord with tremolo. */
@@ -191,7 +208,9 @@ export class CaseBuilder {
   mixUnder(foreground: string, background: string): string {
     const fitted = this.next('fitted');
     sox([background, fitted, 'trim', '0', String(durationOf(foreground))]);
-    return mix(this.next('mixed'), [foreground, fitted]);
+    const out = this.next('mixed');
+    sox(['-m', foreground, fitted, out]);
+    return out;
   }
 
   duration(file: string): number {
