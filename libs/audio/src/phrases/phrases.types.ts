@@ -34,10 +34,10 @@ export interface PhraseHit {
  * miss ever came close to "hey cortana", which keeps the default.
  */
 export const DEFAULT_WAKE_PHRASES: WatchedPhrase[] = [
-  { phrase: 'hey siri', kind: 'wake', variants: ['hi siri'], spotMinScore: 0.849 },
-  { phrase: 'ok google', kind: 'wake', variants: ['okay google'], spotMinScore: 0.813 },
+  { phrase: 'hey siri', kind: 'wake', variants: ['hi siri'], spotMinScore: 0.853 },
+  { phrase: 'ok google', kind: 'wake', variants: ['okay google'], spotMinScore: 0.814 },
   { phrase: 'hey google', kind: 'wake', variants: ['hi google'], spotMinScore: 0.819 },
-  { phrase: 'alexa', kind: 'wake', spotMinScore: 0.828 },
+  { phrase: 'alexa', kind: 'wake', spotMinScore: 0.829 },
   { phrase: 'hey cortana', kind: 'wake' },
 ];
 
