@@ -1,5 +1,5 @@
 /**
- * `npx tsx eval/speakers-eval.ts [--data DIR] [--cases DIR] [--fresh] [--options JSON] [--per-case]`
+ * `npx tsx eval/speakers-eval.ts [--data DIR] [--cases DIR] [--fresh] [--options JSON] [--per-case] [--out FILE]`
  * `taskset -c 1 npx tsx eval/speakers-eval.ts --bench [--runs N]`: the speaker stage's milliseconds on one 30 s
  * chunk (pyannote_sample_2spk: two people talking), median of N runs after one warm-up, as bench:analysis times it.
  *
@@ -155,6 +155,7 @@ async function main(): Promise<void> {
       'per-case': { type: 'boolean' },
       bench: { type: 'boolean' },
       runs: { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const dataDir = path.resolve(
@@ -200,7 +201,25 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\noptions ${JSON.stringify(options)}: speaker stage ${((stageMs / audioSec) * 30).toFixed(1)} ms per 30 s of audio (all cases, not pinned)\n\n`,
     );
-    process.stdout.write(`${report(outcomes, values['per-case'] ?? false)}\n`);
+    const table = report(outcomes, values['per-case'] ?? false);
+    process.stdout.write(`${table}\n`);
+    // The default settings' figures are the committed results; sweeps only print.
+    if (!values.options) {
+      const out = path.resolve(values.out ?? path.join(REPO_ROOT, 'eval/results/speaker-eval.md'));
+      mkdirSync(path.dirname(out), { recursive: true });
+      writeFileSync(
+        out,
+        [
+          '# Speaker counting: Silero VAD + mfcc-bic, default settings',
+          '',
+          `Written by \`npx tsx eval/speakers-eval.ts\` (part of \`npm run eval\`) on ${new Date().toISOString().slice(0, 10)}. Sets: real clips of shared/evaldata, generated cases of eval/generate-cases.ts (\`short\`: its 2-3 s one-voice phrase and flag clips), and eval/speaker-cases.ts voices split into tuning and held-out sets.`,
+          '',
+          table,
+          '',
+        ].join('\n'),
+      );
+      process.stdout.write(`wrote ${path.relative(process.cwd(), out)}\n`);
+    }
   }
 }
 

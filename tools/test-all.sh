@@ -19,6 +19,7 @@ npx dclint docker-compose.yml
 node --import tsx infra/k8s/generate-analyzer.ts --check
 npx tsc -p infra
 npx tsc -p bench
+npx tsc -p eval
 
 echo "== tests"
 npx jest --maxWorkers=2 "$@"

@@ -101,6 +101,7 @@ ensure_tools() {
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)
   command -v sox >/dev/null || missing+=(sox)
+  command -v flite >/dev/null || missing+=(flite) # a natural voice for the wake-phrase spotter's tests
   command -v chromium >/dev/null || missing+=(chromium)
   if command -v dpkg-query >/dev/null; then
     has_deb pocketsphinx || missing+=(pocketsphinx)
