@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { concat, durationOf, silence } from '../libs/audio/test/audio-fixtures';
+import { concat, durationOf, noise, silence, trimmedSpeech } from '../libs/audio/test/audio-fixtures';
 
 export interface GeneratedCase {
   id: string;
@@ -68,28 +68,7 @@ export class CaseBuilder {
   speech(text: string, voice: string, speedWpm = 155): string {
     const raw = this.next('raw');
     synthesize(raw, text, voice, speedWpm);
-    const out = this.next('speech');
-    sox([
-      raw,
-      '-r',
-      RATE,
-      '-c',
-      '1',
-      '-b',
-      '16',
-      out,
-      'silence',
-      '1',
-      '0.02',
-      '0.5%',
-      'reverse',
-      'silence',
-      '1',
-      '0.02',
-      '0.5%',
-      'reverse',
-    ]);
-    return out;
+    return trimmedSpeech(raw, this.next('speech'));
   }
 
   silence(durationSec: number): string {
@@ -97,23 +76,7 @@ export class CaseBuilder {
   }
 
   noise(durationSec: number, color: 'white' | 'pink' | 'brown', amplitude: number): string {
-    const out = this.next(`${color}`);
-    sox([
-      '-n',
-      '-r',
-      RATE,
-      '-c',
-      '1',
-      '-b',
-      '16',
-      out,
-      'synth',
-      String(durationSec),
-      `${color}noise`,
-      'vol',
-      String(amplitude),
-    ]);
-    return out;
+    return noise(this.next(`${color}`), durationSec, color, amplitude);
   }
 
   /** Synthetic music: a plucked melody over a sustained chord with tremolo. */

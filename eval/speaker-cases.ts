@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { concat, durationOf, mix, noise, silence } from '../libs/audio/test/audio-fixtures';
+import { concat, durationOf, mix, noise, silence, trimmedSpeech } from '../libs/audio/test/audio-fixtures';
 import { CaseBuilder, type GeneratedCase } from './generate-cases';
 
 export type VoiceSet = 'tuning' | 'heldout';
@@ -143,30 +143,7 @@ class SpeakerCaseBuilder {
         text,
       );
     }
-    const out = this.file('speech');
-    run('sox', [
-      raw,
-      '-r',
-      '16000',
-      '-c',
-      '1',
-      '-b',
-      '16',
-      out,
-      'silence',
-      '1',
-      '0.02',
-      '0.5%',
-      'reverse',
-      'silence',
-      '1',
-      '0.02',
-      '0.5%',
-      'reverse',
-      'norm',
-      '-3',
-    ]);
-    return out;
+    return trimmedSpeech(raw, this.file('speech'), ['norm', '-3']);
   }
 
   /** Applies sox effects (pitch, reverb, vol, ...) to a file. */

@@ -46,7 +46,9 @@ export function silence(out: string, durationSec: number): string {
 
 /** Coloured noise ('white' | 'pink' | 'brown') at a linear amplitude, as a 16 kHz mono WAV. */
 export function noise(out: string, durationSec: number, color: 'white' | 'pink' | 'brown', amplitude = 0.1): string {
+  // -R: the same noise on every run, so figures measured on it repeat.
   execFileSync('sox', [
+    '-R',
     '-n',
     '-r',
     '16000',
@@ -61,6 +63,15 @@ export function noise(out: string, durationSec: number, color: 'white' | 'pink' 
     'vol',
     String(amplitude),
   ]);
+  return out;
+}
+
+/** Any WAV as 16 kHz mono 16-bit with its leading and trailing silence trimmed (known speech times), then `effects`. */
+export function trimmedSpeech(raw: string, out: string, effects: string[] = []): string {
+  const trimEdge = ['silence', '1', '0.02', '0.5%', 'reverse'];
+  execFileSync('sox', ['-R', raw, '-r', '16000', '-c', '1', '-b', '16', out, ...trimEdge, ...trimEdge, ...effects], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return out;
 }
 
