@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { concat, durationOf, noise, silence, trimmedSpeech } from '../libs/audio/test/audio-fixtures';
+import { concat, durationOf, keyClick, noise, silence, trimmedSpeech } from '../libs/audio/test/audio-fixtures';
 
 export interface GeneratedCase {
   id: string;
@@ -37,7 +37,8 @@ export function voiceFamily(voice: TtsVoice): 'espeak' | 'flite' | 'festival' {
   return voice.startsWith('flite:') ? 'flite' : voice.startsWith('festival:') ? 'festival' : 'espeak';
 }
 
-function synthesize(out: string, text: string, voice: TtsVoice, speedWpm: number): void {
+/** Speaks `text` into `out` with a TTS voice (see `TtsVoice`); espeak-ng voices at `speedWpm`. */
+export function synthesize(out: string, text: string, voice: TtsVoice, speedWpm: number): void {
   const [engine, name] = voice.includes(':') ? (voice.split(':') as [string, string]) : ['espeak', voice];
   if (engine === 'flite') execFileSync('flite', ['-voice', name, '-t', text, '-o', out]);
   else if (engine === 'festival')
@@ -49,7 +50,7 @@ function synthesize(out: string, text: string, voice: TtsVoice, speedWpm: number
 }
 
 /** sox with `-R`: the same noise and dither on every run, so the eval is repeatable. */
-function sox(args: string[]): void {
+export function sox(args: string[]): void {
   execFileSync('sox', ['-R', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
@@ -122,26 +123,7 @@ export class CaseBuilder {
 
   /** Keyboard typing: short noise clicks at irregular intervals. */
   typing(durationSec: number, amplitude: number): string {
-    const click = this.next('click');
-    sox([
-      '-n',
-      '-r',
-      RATE,
-      '-c',
-      '1',
-      '-b',
-      '16',
-      click,
-      'synth',
-      '0.012',
-      'whitenoise',
-      'fade',
-      '0',
-      '0.012',
-      '0.01',
-      'vol',
-      String(amplitude),
-    ]);
+    const click = keyClick(this.next('click'), amplitude);
     const gaps = [0.09, 0.17, 0.12, 0.31, 0.08, 0.22, 0.14, 0.45, 0.1, 0.19];
     const pieces: string[] = [];
     let total = 0;

@@ -5,7 +5,6 @@
  * wake-phrase part alone (real clips and the phrase cases, no VAD/speaker scoring) into phrase-eval.{md,json}.
  * Missing Debian tools are installed when run as root; otherwise it stops with the apt-get command to run.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,6 +31,7 @@ import {
   type SpeechSegment,
   type Vad,
 } from '@earshot/audio';
+import { ensureDebianPackages, hasCommand } from './debian-packages';
 import { generateCases, voiceFamily, type GeneratedCase } from './generate-cases';
 
 /** Debian packages the eval runs (pocketsphinx, TTS voices, sox, ffmpeg), by a command each provides. */
@@ -50,30 +50,17 @@ const FESTIVAL_VOICES: Array<{ dir: string; packageName: string }> = [
   { dir: 'english/ked_diphone', packageName: 'festvox-kdlpc16k' },
 ];
 
-const hasCommand = (command: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Installs missing Debian packages when root (infra/local/ensure-services.sh does the same), else stops. */
+/** Installs missing Debian packages when root, else stops with the command. */
 function ensureEvalTools(): void {
-  const missing = [
-    ...EVAL_TOOLS.filter((t) => !hasCommand(t.command)).flatMap((t) => t.packages),
-    ...FESTIVAL_VOICES.filter((v) => !existsSync(path.join('/usr/share/festival/voices', v.dir))).map(
-      (v) => v.packageName,
-    ),
-  ];
-  if (missing.length === 0) return;
-  const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-  if (process.getuid?.() !== 0) throw new Error(`missing Debian packages: ${missing.join(' ')}. Run: sudo ${command}`);
-  process.stderr.write(`eval: installing ${missing.join(' ')}\n`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', command.split(' ').slice(1), { stdio: 'inherit', env });
+  ensureDebianPackages(
+    [
+      ...EVAL_TOOLS.filter((t) => !hasCommand(t.command)).flatMap((t) => t.packages),
+      ...FESTIVAL_VOICES.filter((v) => !existsSync(path.join('/usr/share/festival/voices', v.dir))).map(
+        (v) => v.packageName,
+      ),
+    ],
+    'eval',
+  );
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');

@@ -66,6 +66,15 @@ export function noise(out: string, durationSec: number, color: 'white' | 'pink' 
   return out;
 }
 
+/** One keyboard click: 12 ms of white noise with a fast decay, as a 16 kHz mono WAV. */
+export function keyClick(out: string, amplitude: number): string {
+  execFileSync('sox', [
+    ...['-R', '-n', '-r', '16000', '-c', '1', '-b', '16', out],
+    ...['synth', '0.012', 'whitenoise', 'fade', '0', '0.012', '0.01', 'vol', String(amplitude)],
+  ]);
+  return out;
+}
+
 /** Any WAV as 16 kHz mono 16-bit with its leading and trailing silence trimmed (known speech times), then `effects`. */
 export function trimmedSpeech(raw: string, out: string, effects: string[] = []): string {
   const trimEdge = ['silence', '1', '0.02', '0.5%', 'reverse'];
