@@ -48,6 +48,32 @@ export {
   type KeywordSpotterOptions,
 } from './phrases/pocketsphinx.spotter';
 export * from './phrases/spot-verification';
+export {
+  createWakePhraseSpotter,
+  detectWakeWindows,
+  findWakeRuns,
+  planWakeRegions,
+  type WakePhraseSpotter,
+  type WakePhraseSpotterOptions,
+  type WakeWindowDetection,
+} from './phrases/embedding.spotter';
+export {
+  centerEmbeddings,
+  createSpeechEmbedder,
+  defaultSpeechEmbeddingDir,
+  EMBEDDING_DIM,
+  EMBEDDING_HOP_SEC,
+  type SpeechEmbedder,
+  type SpeechEmbedderOptions,
+  type SpeechEmbeddings,
+} from './phrases/speech-embedding';
+export {
+  createWakeHead,
+  loadWakeHead,
+  defaultWakeHeadPath,
+  type WakeHead,
+  type WakeHeadModel,
+} from './phrases/wake-head';
 export * from './score/levels';
 export * from './score/score';
 export * from './pipeline/stages';

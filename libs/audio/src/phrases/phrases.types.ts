@@ -15,7 +15,7 @@ export interface WatchedPhrase {
   spotMinScore?: number;
 }
 
-export type PhraseSource = 'transcript' | 'keyword-spotter';
+export type PhraseSource = 'transcript' | 'keyword-spotter' | 'speech-embedding';
 
 export interface PhraseHit {
   phrase: string;

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { EMBEDDING_DIM, EMBEDDING_HOP_SEC, EMBEDDING_SPAN_SEC, type SpeechEmbeddings } from './speech-embedding';
+
+/**
+ * A small classifier over a window of consecutive speech embeddings (1.28 s of them, about 2 s of audio): which
+ * wake phrase, if any, the window holds. One hidden layer (ReLU) and a softmax over "none" plus the phrases; the
+ * input standardisation is part of the model. Trained by eval/wake-model/train-wake-model.ts on synthetic speech
+ * (training voices only) and committed as JSON with its training figures.
+ */
+export interface WakeHeadModel {
+  version: 1;
+  /** Class 0 is "no phrase"; the rest are canonical phrases ("hey siri", ...). */
+  classes: string[];
+  /** Consecutive embeddings per window. */
+  windowEmbeddings: number;
+  hidden: number;
+  /** Per embedding dimension (EMBEDDING_DIM values each), applied at every position of the window. */
+  mean: number[];
+  std: number[];
+  /** Base64 little-endian float32: w1 is hidden × input (row-major), w2 classes × hidden. */
+  w1: string;
+  b1: number[];
+  w2: string;
+  b2: number[];
+  /** Lowest class probability a window needs, per phrase, and how many windows in a row must reach it. */
+  thresholds: Record<string, number>;
+  minWindows: number;
+  /** Embeddings are centred on the mean of the stretch they come from before scoring (`centerEmbeddings`). */
+  centered?: boolean;
+  /** How it was trained (data, epochs, figures): documentation, not used at run time. */
+  training?: Record<string, unknown>;
+}
+
+export function defaultWakeHeadPath(): string {
+  return path.resolve(__dirname, '../../models/wake-phrases/wake-heads.json');
+}
+
+export function encodeFloat32(values: Float32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+export function decodeFloat32(base64: string): Float32Array {
+  const bytes = Buffer.from(base64, 'base64');
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer);
+}
+
+export interface WakeHead {
+  model: WakeHeadModel;
+  /** Audio time a window covers, from the start of its first embedding. */
+  windowSpanSec: number;
+  /** Probabilities of every window: `windows` × classes.length, window j starting at j × EMBEDDING_HOP_SEC. */
+  scoreWindows(embeddings: SpeechEmbeddings): { probabilities: Float32Array; windows: number };
+}
+
+export function loadWakeHead(file = defaultWakeHeadPath()): WakeHead {
+  return createWakeHead(JSON.parse(readFileSync(file, 'utf8')) as WakeHeadModel);
+}
+
+export function createWakeHead(model: WakeHeadModel): WakeHead {
+  const inputSize = model.windowEmbeddings * EMBEDDING_DIM;
+  const w1 = decodeFloat32(model.w1);
+  const w2 = decodeFloat32(model.w2);
+  const classes = model.classes.length;
+  if (w1.length !== model.hidden * inputSize || w2.length !== classes * model.hidden)
+    throw new Error('wake head weights do not match their declared sizes');
+  const invStd = model.std.map((s) => 1 / s);
+  const hidden = new Float32Array(model.hidden);
+  const input = new Float32Array(inputSize);
+  return {
+    model,
+    windowSpanSec: (model.windowEmbeddings - 1) * EMBEDDING_HOP_SEC + EMBEDDING_SPAN_SEC,
+    scoreWindows({ data, count }) {
+      const windows = Math.max(0, count - model.windowEmbeddings + 1);
+      const probabilities = new Float32Array(windows * classes);
+      for (let j = 0; j < windows; j++) {
+        const offset = j * EMBEDDING_DIM;
+        for (let i = 0; i < inputSize; i++) {
+          const d = i % EMBEDDING_DIM;
+          input[i] = (data[offset + i]! - model.mean[d]!) * invStd[d]!;
+        }
+        forward(input, w1, model.b1, w2, model.b2, hidden, probabilities.subarray(j * classes, (j + 1) * classes));
+      }
+      return { probabilities, windows };
+    },
+  };
+}
+
+/** One forward pass: ReLU hidden layer, then a softmax written into `out`. */
+export function forward(
+  input: Float32Array,
+  w1: Float32Array,
+  b1: ArrayLike<number>,
+  w2: Float32Array,
+  b2: ArrayLike<number>,
+  hidden: Float32Array,
+  out: Float32Array,
+): void {
+  const inputSize = input.length;
+  for (let h = 0; h < hidden.length; h++) {
+    let sum = b1[h]!;
+    const row = h * inputSize;
+    for (let i = 0; i < inputSize; i++) sum += w1[row + i]! * input[i]!;
+    hidden[h] = sum > 0 ? sum : 0;
+  }
+  let max = -Infinity;
+  for (let c = 0; c < out.length; c++) {
+    let sum = b2[c]!;
+    const row = c * hidden.length;
+    for (let h = 0; h < hidden.length; h++) sum += w2[row + h]! * hidden[h]!;
+    out[c] = sum;
+    if (sum > max) max = sum;
+  }
+  let total = 0;
+  for (let c = 0; c < out.length; c++) {
+    out[c] = Math.exp(out[c]! - max);
+    total += out[c]!;
+  }
+  for (let c = 0; c < out.length; c++) out[c] = out[c]! / total;
+}
