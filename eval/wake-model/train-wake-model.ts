@@ -1,0 +1,414 @@
+/**
+ * `npm run train:wake [-- --dir DIR --shard i/n|real|hard --epochs N --hidden H --holdout v1,v2 --no-center
+ * --no-real --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
+ * defaults reproduce the committed model.
+ * 1. clips (cached in DIR, default $TMPDIR/earshot-wake-train): TTS phrases in carrier sentences, near misses and
+ *    other speech in the training voices (training-data.ts), fortune sentences as more negatives, real recorded
+ *    speech from Debian packages as negatives and as context around phrases, near-miss fragments (real-speech.ts);
+ * 2. speech embeddings of every clip, cached beside it. `--shard i/n` does steps 1-2 for every n-th voice and
+ *    stops, `--shard real` and `--shard hard` the real-speech and near-miss clips, so processes can share the work;
+ * 3. a one-hidden-layer classifier over windows of 16 embeddings (centred on their clip's mean), Adam on a
+ *    class-weighted cross-entropy;
+ * 4. per-phrase thresholds calibrated on the `--holdout` voices (kept out of training): the lowest with no false
+ *    alarm on them, then the model JSON with its training and validation figures.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeToPcm } from '../../libs/audio/src/decode/ffmpeg.decoder';
+import {
+  centerEmbeddings,
+  createSpeechEmbedder,
+  EMBEDDING_DIM,
+  EMBEDDING_HOP_SEC,
+} from '../../libs/audio/src/phrases/speech-embedding';
+import { createWakeHead, encodeFloat32, forward, type WakeHeadModel } from '../../libs/audio/src/phrases/wake-head';
+import { findWakeRuns } from '../../libs/audio/src/phrases/embedding.spotter';
+import { ensureDebianPackages, hasCommand } from '../debian-packages';
+import { generateNearMissClips, generateRealSpeechClips, REAL_SPEECH_PACKAGES } from './real-speech';
+import {
+  generateExtraNegatives,
+  generateTrainingClips,
+  seededRandom,
+  TRAINING_VOICES,
+  WAKE_CLASSES,
+  type TrainingClip,
+} from './training-data';
+
+const WINDOW_EMBEDDINGS = 16;
+const INPUT = WINDOW_EMBEDDINGS * EMBEDDING_DIM;
+/** A window is a phrase window when the phrase lies inside it with this much audio before and after it. */
+const MARGIN_BEFORE_SEC = 0.1;
+const MARGIN_AFTER_SEC = 0.2;
+
+const { values } = parseArgs({
+  options: {
+    dir: { type: 'string', default: path.join(tmpdir(), 'earshot-wake-train') },
+    shard: { type: 'string' },
+    epochs: { type: 'string', default: '4' },
+    hidden: { type: 'string', default: '64' },
+    /** Validation voices: kept out of training, the thresholds are calibrated on them. */
+    holdout: { type: 'string', default: 'flite:rms,en-gb-x-rp+Annie,en-029+f5' },
+    out: { type: 'string', default: path.resolve(__dirname, '../../libs/audio/models/wake-phrases/wake-heads.json') },
+    threshold: { type: 'string', default: '0.5' },
+    'min-windows': { type: 'string', default: '2' },
+    noise: { type: 'string', default: '0.1' },
+    'no-center': { type: 'boolean', default: false },
+    extra: { type: 'string', default: '100' },
+    'no-real': { type: 'boolean', default: false },
+  },
+});
+
+interface Loaded {
+  clip: TrainingClip;
+  data: Float32Array;
+  count: number;
+}
+
+interface Sample {
+  clip: number;
+  window: number;
+  label: number;
+}
+
+function extraNegatives(dir: string, voices: readonly string[]): TrainingClip[] {
+  const perVoice = Number(values.extra);
+  return perVoice > 0 ? generateExtraNegatives(dir, voices, perVoice) : [];
+}
+
+async function embedClips(clips: TrainingClip[]): Promise<void> {
+  const embedder = await createSpeechEmbedder();
+  let done = 0;
+  for (const clip of clips) {
+    const file = `${clip.file}.emb`;
+    if (existsSync(file)) continue;
+    const { data } = await embedder.embed(await decodeToPcm(clip.file));
+    writeFileSync(file, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    if (++done % 500 === 0) process.stderr.write(`  embedded ${done}\n`);
+  }
+  await embedder.close();
+}
+
+function load(clips: TrainingClip[]): Loaded[] {
+  return clips.map((clip) => {
+    const bytes = readFileSync(`${clip.file}.emb`);
+    const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const count = data.length / EMBEDDING_DIM;
+    if (!values['no-center']) centerEmbeddings({ data, count });
+    return { clip, data, count };
+  });
+}
+
+/** Window labels: the phrase class when the phrase lies inside with margins, none when apart, skipped between. */
+function samplesOf(loaded: Loaded[], windowSpanSec: number): Sample[] {
+  const samples: Sample[] = [];
+  for (const [c, { clip, count }] of loaded.entries()) {
+    for (let j = 0; j + WINDOW_EMBEDDINGS <= count; j++) {
+      const start = j * EMBEDDING_HOP_SEC;
+      const end = start + windowSpanSec;
+      if (clip.phraseClass < 0) samples.push({ clip: c, window: j, label: 0 });
+      else if (clip.startSec! >= start + MARGIN_BEFORE_SEC && clip.endSec! <= end - MARGIN_AFTER_SEC)
+        samples.push({ clip: c, window: j, label: clip.phraseClass + 1 });
+      else if (clip.endSec! <= start || clip.startSec! >= end) samples.push({ clip: c, window: j, label: 0 });
+    }
+  }
+  return samples;
+}
+
+function statistics(loaded: Loaded[]): { mean: number[]; std: number[] } {
+  const sum = new Float64Array(EMBEDDING_DIM);
+  const squares = new Float64Array(EMBEDDING_DIM);
+  let n = 0;
+  for (const { data, count } of loaded) {
+    for (let i = 0; i < count * EMBEDDING_DIM; i++) {
+      sum[i % EMBEDDING_DIM]! += data[i]!;
+      squares[i % EMBEDDING_DIM]! += data[i]! * data[i]!;
+    }
+    n += count;
+  }
+  const mean = Array.from(sum, (s) => s / n);
+  const std = Array.from(squares, (s, d) => Math.sqrt(Math.max(1e-6, s / n - mean[d]! ** 2)));
+  return { mean, std };
+}
+
+function train(
+  loaded: Loaded[],
+  samples: Sample[],
+  stats: { mean: number[]; std: number[] },
+  hiddenSize: number,
+  epochs: number,
+) {
+  const classes = WAKE_CLASSES.length + 1;
+  const random = seededRandom(7);
+  const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+  const w1 = Float32Array.from({ length: hiddenSize * INPUT }, () => gaussian() * Math.sqrt(2 / INPUT));
+  const b1 = new Float32Array(hiddenSize);
+  const w2 = Float32Array.from({ length: classes * hiddenSize }, () => gaussian() * Math.sqrt(2 / hiddenSize));
+  const b2 = new Float32Array(classes);
+  const params = [w1, b1, w2, b2];
+  const grads = params.map((p) => new Float32Array(p.length));
+  const m = params.map((p) => new Float32Array(p.length));
+  const v = params.map((p) => new Float32Array(p.length));
+  const counts = new Array<number>(classes).fill(0);
+  for (const s of samples) counts[s.label]!++;
+  const weights = counts.map((n) => (n ? Math.sqrt(samples.length / (classes * n)) : 0));
+  const invStd = stats.std.map((s) => 1 / s);
+  const input = new Float32Array(INPUT);
+  const hidden = new Float32Array(hiddenSize);
+  const out = new Float32Array(classes);
+  const dHidden = new Float32Array(hiddenSize);
+  const batchSize = 128;
+  const featureNoise = Number(values.noise);
+  const weightDecay = 1e-4;
+  let step = 0;
+  const order = samples.map((_, i) => i);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const k = Math.floor(random() * (i + 1));
+      [order[i], order[k]] = [order[k]!, order[i]!];
+    }
+    const lr = 1e-3 * (epoch < epochs - 2 ? 1 : 0.3);
+    let loss = 0;
+    for (let first = 0; first < order.length; first += batchSize) {
+      for (const g of grads) g.fill(0);
+      const last = Math.min(order.length, first + batchSize);
+      for (let b = first; b < last; b++) {
+        const s = samples[order[b]!]!;
+        const { data } = loaded[s.clip]!;
+        const offset = s.window * EMBEDDING_DIM;
+        // Small feature noise: the synthetic voices are cleaner than people.
+        for (let i = 0; i < INPUT; i++)
+          input[i] =
+            (data[offset + i]! - stats.mean[i % EMBEDDING_DIM]!) * invStd[i % EMBEDDING_DIM]! +
+            featureNoise * gaussian();
+        forward(input, w1, b1, w2, b2, hidden, out);
+        const weight = weights[s.label]!;
+        loss -= weight * Math.log(out[s.label]! + 1e-9);
+        dHidden.fill(0);
+        for (let c = 0; c < classes; c++) {
+          const d = weight * (out[c]! - (c === s.label ? 1 : 0));
+          grads[3]![c]! += d;
+          for (let h = 0; h < hiddenSize; h++) {
+            grads[2]![c * hiddenSize + h]! += d * hidden[h]!;
+            dHidden[h]! += d * w2[c * hiddenSize + h]!;
+          }
+        }
+        for (let h = 0; h < hiddenSize; h++) {
+          if (hidden[h]! <= 0) continue;
+          const d = dHidden[h]!;
+          grads[1]![h]! += d;
+          const row = h * INPUT;
+          const g = grads[0]!;
+          for (let i = 0; i < INPUT; i++) g[row + i]! += d * input[i]!;
+        }
+      }
+      step++;
+      const n = last - first;
+      const correction1 = 1 - 0.9 ** step;
+      const correction2 = 1 - 0.999 ** step;
+      for (const [p, param] of params.entries()) {
+        const g = grads[p]!;
+        const mp = m[p]!;
+        const vp = v[p]!;
+        for (let i = 0; i < param.length; i++) {
+          const gi = g[i]! / n + weightDecay * param[i]!;
+          mp[i] = 0.9 * mp[i]! + 0.1 * gi;
+          vp[i] = 0.999 * vp[i]! + 0.001 * gi * gi;
+          param[i] = param[i]! - (lr * (mp[i]! / correction1)) / (Math.sqrt(vp[i]! / correction2) + 1e-8);
+        }
+      }
+    }
+    process.stderr.write(`  epoch ${epoch + 1}/${epochs}: loss ${(loss / order.length).toFixed(4)}\n`);
+  }
+  return { w1, b1, w2, b2 };
+}
+
+interface Scored {
+  clip: TrainingClip;
+  scored: { probabilities: Float32Array; windows: number };
+}
+
+function scoreClips(model: WakeHeadModel, loaded: Loaded[]): Scored[] {
+  const head = createWakeHead(model);
+  return loaded.map(({ clip, data, count }) => ({ clip, scored: head.scoreWindows({ data, count }) }));
+}
+
+/** Clip-level figures: a phrase clip is found when its phrase is detected, a phrase-free clip fails on any detection. */
+function clipFigures(
+  model: WakeHeadModel,
+  scored: Scored[],
+  thresholds = model.thresholds,
+  minWindows = model.minWindows,
+) {
+  const head = createWakeHead(model);
+  const byVoice = new Map<string, { positives: number; found: number; negatives: number; falseAlarms: number }>();
+  for (const { clip, scored: s } of scored) {
+    const voice = clip.voice.startsWith('real:') ? 'real speech' : baseVoice(clip.voice);
+    const entry = byVoice.get(voice) ?? { positives: 0, found: 0, negatives: 0, falseAlarms: 0 };
+    byVoice.set(voice, entry);
+    const detections = findWakeRuns(head, s, thresholds, minWindows);
+    if (clip.phraseClass >= 0) {
+      entry.positives++;
+      if (detections.some((d) => d.phrase === WAKE_CLASSES[clip.phraseClass])) entry.found++;
+    } else {
+      entry.negatives++;
+      if (detections.length) entry.falseAlarms++;
+    }
+  }
+  return Object.fromEntries(byVoice);
+}
+
+/** The TTS voice of a clip ("mixed:flite:rms", a phrase in real context, is flite:rms). */
+const baseVoice = (voice: string): string => voice.replace(/^mixed:/, '');
+
+const THRESHOLD_GRID = [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
+const MIN_WINDOWS_GRID = [2, 3, 4];
+
+/**
+ * Per-phrase thresholds on the validation voices: for each run length, each phrase gets the lowest threshold at
+ * which it fires on no validation clip without it (phrase-free clips and clips of another phrase); then the run
+ * length that finds the most validation phrases wins.
+ */
+function calibrate(model: WakeHeadModel, validation: Scored[]) {
+  const head = createWakeHead(model);
+  const trials = MIN_WINDOWS_GRID.map((minWindows) => {
+    const thresholds: Record<string, number> = {};
+    for (const [c, phrase] of WAKE_CLASSES.entries()) {
+      const falseAlarms = (t: number) =>
+        validation.filter(
+          ({ clip, scored }) =>
+            clip.phraseClass !== c && findWakeRuns(head, scored, { [phrase]: t }, minWindows).length > 0,
+        ).length;
+      thresholds[phrase] =
+        THRESHOLD_GRID.find((t) => falseAlarms(t) === 0) ?? THRESHOLD_GRID[THRESHOLD_GRID.length - 1]!;
+    }
+    const positives = validation.filter((v) => v.clip.phraseClass >= 0);
+    const found = positives.filter(({ clip, scored }) =>
+      findWakeRuns(head, scored, thresholds, minWindows).some((d) => d.phrase === WAKE_CLASSES[clip.phraseClass]),
+    ).length;
+    return { minWindows, thresholds, recall: found / Math.max(1, positives.length) };
+  });
+  return trials.reduce((best, t) => (t.recall > best.recall ? t : best));
+}
+
+/** TTS voices, sox, ffmpeg, the fortunes text and the real-speech packages; installed when run as root. */
+function ensureTrainingTools(): void {
+  ensureDebianPackages(
+    [
+      ...[
+        { command: 'ffmpeg', packages: ['ffmpeg'] },
+        { command: 'sox', packages: ['sox'] },
+        { command: 'espeak-ng', packages: ['espeak-ng'] },
+        { command: 'flite', packages: ['flite'] },
+        { command: 'text2wave', packages: ['festival'] },
+      ]
+        .filter((t) => !hasCommand(t.command))
+        .flatMap((t) => t.packages),
+      ...[
+        { packageName: 'festvox-kallpc16k', dir: '/usr/share/festival/voices/english/kal_diphone' },
+        { packageName: 'fortunes', dir: '/usr/share/games/fortunes' },
+        ...REAL_SPEECH_PACKAGES,
+      ]
+        .filter((p) => !existsSync(p.dir))
+        .map((p) => p.packageName),
+    ],
+    'train:wake',
+  );
+}
+
+async function main(): Promise<void> {
+  ensureTrainingTools();
+  const dir = values.dir!;
+  if (values.shard === 'hard') {
+    const clips = generateNearMissClips(path.join(dir, 'hard'));
+    await embedClips(clips);
+    process.stderr.write(`near misses: ${clips.length} clips ready\n`);
+    return;
+  }
+  if (values.shard === 'real') {
+    const clips = generateRealSpeechClips(path.join(dir, 'real'));
+    await embedClips(clips);
+    process.stderr.write(`real speech: ${clips.length} clips ready\n`);
+    return;
+  }
+  if (values.shard) {
+    const [index, total] = values.shard.split('/').map(Number) as [number, number];
+    const voices = TRAINING_VOICES.filter((_, i) => i % total === index);
+    const clips = [...generateTrainingClips(dir, voices), ...extraNegatives(dir, voices)];
+    await embedClips(clips);
+    process.stderr.write(`shard ${values.shard}: ${clips.length} clips ready\n`);
+    return;
+  }
+  const clips = [
+    ...generateTrainingClips(dir),
+    ...extraNegatives(dir, TRAINING_VOICES),
+    ...(values['no-real'] ? [] : generateRealSpeechClips(path.join(dir, 'real'))),
+    ...(values['no-real'] ? [] : generateNearMissClips(path.join(dir, 'hard'))),
+  ];
+  await embedClips(clips);
+  const holdout = new Set(values.holdout!.split(',').filter(Boolean));
+  const all = load(clips);
+  const trainSet = all.filter((l) => !holdout.has(baseVoice(l.clip.voice)));
+  const validation = all.filter((l) => holdout.has(baseVoice(l.clip.voice)));
+  const hiddenSize = Number(values.hidden);
+  const epochs = Number(values.epochs);
+  const windowSpanSec = (WINDOW_EMBEDDINGS - 1) * EMBEDDING_HOP_SEC + 0.775;
+  const samples = samplesOf(trainSet, windowSpanSec);
+  const stats = statistics(trainSet);
+  const counts = [0, ...WAKE_CLASSES.map(() => 0)];
+  for (const s of samples) counts[s.label]!++;
+  process.stderr.write(
+    `training on ${trainSet.length} clips, ${samples.length} windows (per class ${counts.join(', ')})\n`,
+  );
+  const started = Date.now();
+  const weights = train(trainSet, samples, stats, hiddenSize, epochs);
+  const threshold = Number(values.threshold);
+  const model: WakeHeadModel = {
+    version: 1,
+    classes: ['none', ...WAKE_CLASSES],
+    windowEmbeddings: WINDOW_EMBEDDINGS,
+    hidden: hiddenSize,
+    mean: stats.mean.map((x) => Number(x.toFixed(6))),
+    std: stats.std.map((x) => Number(x.toFixed(6))),
+    w1: encodeFloat32(weights.w1),
+    b1: Array.from(weights.b1),
+    w2: encodeFloat32(weights.w2),
+    b2: Array.from(weights.b2),
+    thresholds: Object.fromEntries(WAKE_CLASSES.map((c) => [c, threshold])),
+    minWindows: Number(values['min-windows']),
+    ...(values['no-center'] ? {} : { centered: true }),
+  };
+  const trainingSec = Math.round((Date.now() - started) / 1000);
+  const scoredValidation = scoreClips(model, validation);
+  if (validation.length) {
+    const calibrated = calibrate(model, scoredValidation);
+    model.thresholds = calibrated.thresholds;
+    model.minWindows = calibrated.minWindows;
+  }
+  model.training = {
+    command: `npm run train:wake -- ${process.argv.slice(2).join(' ')}`.trim(),
+    voices: [
+      ...new Set(trainSet.map((l) => l.clip.voice).filter((v) => !v.includes(':') || /^(flite|festival):/.test(v))),
+    ],
+    realSpeechGroups: [...new Set(trainSet.map((l) => l.clip.voice).filter((v) => v.startsWith('real:')))].length,
+    validationVoices: [...holdout],
+    clips: trainSet.length,
+    windowsPerClass: Object.fromEntries(model.classes.map((c, i) => [c, counts[i]])),
+    epochs,
+    hidden: hiddenSize,
+    trainingSec,
+    calibration: validation.length
+      ? 'per phrase, the lowest threshold with no false alarm on the validation voices; the run length finding most'
+      : 'none (no validation voices): --threshold and --min-windows as given',
+    trainingClips: clipFigures(model, scoreClips(model, trainSet)),
+    ...(validation.length ? { validationClips: clipFigures(model, scoredValidation) } : {}),
+  };
+  writeFileSync(values.out!, `${JSON.stringify(model)}\n`);
+  process.stdout.write(`${JSON.stringify(model.training, null, 1)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
