@@ -36,6 +36,7 @@ const USAGE = `usage: earshot analyze <file> [options]
   --speaker-model PATH        sherpa-onnx speaker-embedding model (default engine: mfcc-bic, no model)
   --watch "a,b"               extra watch phrases for this exam
   --no-spot                   no keyword spotting on the audio
+  --wake-spotter NAME         speech-embedding (default, shipped model) | pocketsphinx
   --vad-threshold N           Silero speech threshold (default 0.5)
   --progress                  progress bar even when stderr is not a terminal
   --jobs N                    split a long file over N processes (one per core); default 1
@@ -209,6 +210,7 @@ export async function main(argv: string[]): Promise<number> {
       watch: { type: 'string' },
       'speaker-model': { type: 'string' },
       'no-spot': { type: 'boolean' },
+      'wake-spotter': { type: 'string' },
       'vad-threshold': { type: 'string' },
       progress: { type: 'boolean' },
       jobs: { type: 'string' },
@@ -226,10 +228,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`earshot: no such file: ${file}\n`);
     return 2;
   }
+  if (values['wake-spotter'] && !['speech-embedding', 'pocketsphinx'].includes(values['wake-spotter'])) {
+    process.stderr.write(`earshot: --wake-spotter takes speech-embedding or pocketsphinx\n`);
+    return 2;
+  }
   const modelsDir = values['models-dir'] ?? process.env.EARSHOT_MODELS_DIR ?? defaultModelsDir(process.cwd());
   const engines = await createAnalysisEngines({
     transcriber: transcriberConfig(values, modelsDir),
     ...(values['speaker-model'] ? { speakers: { engine: 'sherpa-onnx', modelPath: values['speaker-model'] } } : {}),
+    ...(values['wake-spotter'] === 'pocketsphinx' || values['no-spot'] ? { wakeSpotter: false as const } : {}),
   });
   try {
     const options = {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { concat, createFixtureDir, silence, speak, type FixtureDir } from '../../test/audio-fixtures';
@@ -99,6 +99,27 @@ describe('analysis pipeline', () => {
     expect(result.speechSegments[0]![0]).toBeLessThan(30);
     expect(result.speechSegments[result.speechSegments.length - 1]![0]).toBeGreaterThan(55);
     expect(typeof result.session.flagged).toBe('boolean');
+  });
+
+  it('spots wake phrases with the speech-embedding spotter and names the engines that ran', async () => {
+    const raw = fx.file('wake.raw.wav');
+    execFileSync('flite', [
+      '-voice',
+      'slt',
+      '-t',
+      'Tell me quickly, Alexa, what is the square root of two?',
+      '-o',
+      raw,
+    ]);
+    const file = fx.file('wake.wav');
+    execFileSync('sox', [raw, '-r', '16000', '-c', '1', '-b', '16', file, 'pad', '1', '1']);
+    const result = await analyzeChunk(file, engines);
+    expect(result.phrases).toEqual([expect.objectContaining({ phrase: 'alexa', sources: ['speech-embedding'] })]);
+    expect(result.flags.find((f) => f.type === 'wake_phrase')?.severity).toBeCloseTo(0.9, 5);
+    // no watch phrases: pocketsphinx keyword spotting has nothing left to look for
+    expect(result.engines.phraseSpotting).toEqual(['speech-embedding']);
+    const withWatch = await analyzeChunk(file, engines, { watchPhrases: ['square root'] });
+    expect(withWatch.engines.phraseSpotting).toEqual(['speech-embedding', 'pocketsphinx-kws']);
   });
 
   it('the CLI prints the documented JSON fields', async () => {

@@ -5,6 +5,11 @@ import {
   streamPcm,
   type AudioInput,
 } from '../decode/ffmpeg.decoder';
+import {
+  createWakePhraseSpotter,
+  type WakePhraseSpotter,
+  type WakePhraseSpotterOptions,
+} from '../phrases/embedding.spotter';
 import type { KeywordSpotterOptions } from '../phrases/pocketsphinx.spotter';
 import { buildPhraseList, type PhraseHit, type WatchedPhrase } from '../phrases/phrases.types';
 import type { LevelOptions } from '../score/levels';
@@ -19,6 +24,7 @@ import { mergeSegments, round3 } from '../vad/speech-segments';
 import { createVad, type CreateVadOptions } from '../vad/vad';
 import type { DetectSpeechOptions, Vad, VadEngineName } from '../vad/vad.types';
 import {
+  phrasesLeftToPocketsphinx,
   runScoreStage,
   runSessionSummaryStage,
   runSpeakersStage,
@@ -33,6 +39,8 @@ export interface AnalysisEngines {
   speakers: SpeakerEngine;
   /** Absent: no transcription (phrases then come from keyword spotting only). */
   transcriber?: Transcriber;
+  /** Absent when disabled or its model could not load (a notice says so): pocketsphinx spots wake phrases then. */
+  wakeSpotter?: WakePhraseSpotter;
   notices: string[];
   close(): Promise<void>;
 }
@@ -43,6 +51,22 @@ export interface EngineOptions {
   speakers?: SpeakerEngineConfig;
   /** `false` for no transcription. Default pocketsphinx. */
   transcriber?: TranscriberConfig | false;
+  /** The neural wake-phrase spotter (shipped model, no download). `false` to leave wake phrases to pocketsphinx. */
+  wakeSpotter?: WakePhraseSpotterOptions | false;
+}
+
+async function loadWakeSpotter(
+  options: WakePhraseSpotterOptions | false | undefined,
+): Promise<{ wakeSpotter?: WakePhraseSpotter; notice?: string }> {
+  if (options === false) return {};
+  try {
+    return { wakeSpotter: await createWakePhraseSpotter(options) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return {
+      notice: `speech-embedding wake spotter unavailable (${reason}); wake phrases from pocketsphinx keyword spotting`,
+    };
+  }
 }
 
 export async function createAnalysisEngines(options: EngineOptions = {}): Promise<AnalysisEngines> {
@@ -50,18 +74,21 @@ export async function createAnalysisEngines(options: EngineOptions = {}): Promis
   const speakers = await createSpeakerEngine(options.speakers);
   const transcriber =
     options.transcriber === false ? undefined : createTranscriber(options.transcriber ?? { engine: 'pocketsphinx' });
+  const { wakeSpotter, notice: wakeNotice } = await loadWakeSpotter(options.wakeSpotter);
   const notices = [
     vad.notice,
     speakers.notice,
     transcriber && 'notice' in transcriber ? transcriber.notice : undefined,
+    wakeNotice,
   ].filter((n): n is string => Boolean(n));
   return {
     vad,
     speakers,
     ...(transcriber ? { transcriber } : {}),
+    ...(wakeSpotter ? { wakeSpotter } : {}),
     notices,
     async close() {
-      await Promise.all([vad.close(), speakers.close(), transcriber?.close()]);
+      await Promise.all([vad.close(), speakers.close(), transcriber?.close(), wakeSpotter?.close()]);
     },
   };
 }
@@ -84,7 +111,7 @@ export interface EnginesUsed {
   vad: VadEngineName;
   speakers: SpeakerEngineName;
   transcriber: TranscriberEngineName | 'none';
-  phraseSpotting: Array<'transcript' | 'pocketsphinx-kws'>;
+  phraseSpotting: Array<'transcript' | 'speech-embedding' | 'pocketsphinx-kws'>;
 }
 
 /** The result of `earshot analyze --json`: one chunk or a whole file. */
@@ -110,14 +137,21 @@ export interface AnalysisResult {
   notices: string[];
 }
 
-function enginesUsed(engines: AnalysisEngines, vadEngine: VadEngineName, spotInAudio: boolean): EnginesUsed {
+function enginesUsed(
+  engines: AnalysisEngines,
+  vadEngine: VadEngineName,
+  spotInAudio: boolean,
+  phrases: readonly WatchedPhrase[] = buildPhraseList(),
+): EnginesUsed {
+  const pocketsphinxSpots = phrasesLeftToPocketsphinx(phrases, engines.wakeSpotter).length > 0;
   return {
     vad: vadEngine,
     speakers: engines.speakers.engine,
     transcriber: engines.transcriber?.engine ?? 'none',
     phraseSpotting: [
       ...(engines.transcriber ? (['transcript'] as const) : []),
-      ...(spotInAudio ? (['pocketsphinx-kws'] as const) : []),
+      ...(spotInAudio && engines.wakeSpotter ? (['speech-embedding'] as const) : []),
+      ...(spotInAudio && pocketsphinxSpots ? (['pocketsphinx-kws'] as const) : []),
     ],
   };
 }
@@ -165,6 +199,7 @@ async function runChunkStages(
     phrases,
     spotInAudio: opts.spotInAudio,
     ...(opts.spotter ? { spotter: opts.spotter } : {}),
+    ...(engines.wakeSpotter ? { wakeSpotter: engines.wakeSpotter } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const { score, flags } = runScoreStage(vadResult, speakers, transcribed, opts.score);
@@ -215,7 +250,7 @@ export async function analyzeChunk(
     phrases: toPhraseOutput(r.phrases),
     flags: r.flags,
     score: r.score,
-    engines: enginesUsed(engines, r.vadEngine, opts.spotInAudio ?? true),
+    engines: enginesUsed(engines, r.vadEngine, opts.spotInAudio ?? true, phrases),
     notices: [...new Set([...engines.notices, ...r.notices])],
   };
 }
@@ -373,6 +408,9 @@ export async function analyzeFile(
 }
 
 /** The engines a run uses, as reported in results. */
-export function describeEngines(engines: AnalysisEngines, opts: Pick<AnalyzeOptions, 'spotInAudio'> = {}): EnginesUsed {
-  return enginesUsed(engines, engines.vad.engine, opts.spotInAudio ?? true);
+export function describeEngines(
+  engines: AnalysisEngines,
+  opts: Pick<AnalyzeOptions, 'spotInAudio' | 'watchPhrases'> = {},
+): EnginesUsed {
+  return enginesUsed(engines, engines.vad.engine, opts.spotInAudio ?? true, buildPhraseList(opts.watchPhrases));
 }

@@ -4,6 +4,7 @@
  * Stages that need audio take the decoded PCM; everything else they take and return is plain JSON.
  */
 import { ANALYSIS_SAMPLE_RATE } from '../decode/ffmpeg.decoder';
+import type { WakePhraseSpotter } from '../phrases/embedding.spotter';
 import { spotPhrasesInAudio, mergePhraseHits, type KeywordSpotterOptions } from '../phrases/pocketsphinx.spotter';
 import type { PhraseHit, WatchedPhrase } from '../phrases/phrases.types';
 import { matchPhrasesInTranscript } from '../phrases/transcript-phrase.matcher';
@@ -68,9 +69,14 @@ export async function runSpeakersStage(
 
 export interface TranscribeStageOptions {
   phrases: readonly WatchedPhrase[];
-  /** Keyword spotting on the audio too (pocketsphinx kws). Default true. */
+  /** Keyword spotting on the audio too (the wake spotter, and pocketsphinx kws for the rest). Default true. */
   spotInAudio?: boolean;
   spotter?: KeywordSpotterOptions;
+  /**
+   * The neural wake-phrase spotter (`createWakePhraseSpotter`). The phrases it knows are spotted by it alone;
+   * pocketsphinx keyword spotting then only looks for the others (exam watch phrases). Absent: pocketsphinx for all.
+   */
+  wakeSpotter?: WakePhraseSpotter;
   signal?: AbortSignal;
   sampleRate?: number;
 }
@@ -106,14 +112,25 @@ export async function runTranscribeStage(
     }
   }
   const hits: PhraseHit[] = transcript ? matchPhrasesInTranscript(transcript, opts.phrases) : [];
-  if ((opts.spotInAudio ?? true) && speech.length) {
+  const spotInAudio = (opts.spotInAudio ?? true) && speech.length > 0;
+  const wakeSpotter = opts.wakeSpotter;
+  if (spotInAudio && wakeSpotter) {
+    try {
+      hits.push(...(await wakeSpotter.spot(pcm, speech, opts.phrases, { sampleRate: opts.sampleRate })));
+    } catch (error) {
+      if (opts.signal?.aborted) throw error;
+      notices.push(`wake-phrase spotting failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const kwsPhrases = wakeSpotter ? phrasesLeftToPocketsphinx(opts.phrases, wakeSpotter) : opts.phrases;
+  if (spotInAudio && kwsPhrases.length) {
     // pocketsphinx's own transcript is the decode the spotter verifies candidates against: reuse it rather than
     // decoding the candidates' audio a second time (about 1 s per chunk).
     const decodedWords =
       transcript?.engine === 'pocketsphinx' ? transcript.segments.flatMap((segment) => segment.words ?? []) : [];
     try {
       hits.push(
-        ...(await spotPhrasesInAudio(pcm, speech, opts.phrases, {
+        ...(await spotPhrasesInAudio(pcm, speech, kwsPhrases, {
           signal: opts.signal,
           sampleRate: opts.sampleRate,
           ...(decodedWords.length ? { decodedWords } : {}),
@@ -126,6 +143,15 @@ export async function runTranscribeStage(
     }
   }
   return { ...(transcript ? { transcript } : {}), phrases: mergePhraseHits(hits), notices };
+}
+
+/** Phrases pocketsphinx keyword spotting still has to look for when the wake spotter handles the ones it knows. */
+export function phrasesLeftToPocketsphinx(
+  phrases: readonly WatchedPhrase[],
+  wakeSpotter: Pick<WakePhraseSpotter, 'phrases'> | undefined,
+): WatchedPhrase[] {
+  if (!wakeSpotter) return [...phrases];
+  return phrases.filter((p) => !(p.kind === 'wake' && wakeSpotter.phrases.includes(p.phrase)));
 }
 
 /** Stage 4: flags and score from the earlier stages' JSON. `otherVoices` come from the session stage. */

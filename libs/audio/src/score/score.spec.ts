@@ -38,7 +38,7 @@ describe('scoreChunk', () => {
     expect(score).toBeCloseTo(0.35, 3);
   });
 
-  it('gives a wake phrase its weight, halved when only the keyword spotter heard it', () => {
+  it('gives a wake phrase its weight, halved when only pocketsphinx keyword spotting heard it', () => {
     const transcriptHit = {
       phrase: 'alexa',
       kind: 'wake' as const,
@@ -48,10 +48,12 @@ describe('scoreChunk', () => {
       sources: ['transcript' as const],
     };
     const spotterHit = { ...transcriptHit, startSec: 10, endSec: 10.5, sources: ['keyword-spotter' as const] };
-    const { flags } = scoreChunk(input({ phrases: [transcriptHit, spotterHit] }));
+    const embeddingHit = { ...transcriptHit, startSec: 20, endSec: 20.5, sources: ['speech-embedding' as const] };
+    const { flags } = scoreChunk(input({ phrases: [transcriptHit, spotterHit, embeddingHit] }));
     expect(flags.map((f) => [f.type, f.severity])).toEqual([
       ['wake_phrase', 0.9],
       ['wake_phrase', 0.45],
+      ['wake_phrase', 0.9],
     ]);
     expect(flags[0]!.evidence).toMatch(/alexa/);
   });

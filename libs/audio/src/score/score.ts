@@ -43,7 +43,10 @@ export interface ScoreOptions {
   minLoudSec?: number;
   /** A chunk whose RMS is below this is a silent or missing microphone. Default -75 dBFS. */
   silentDbfs?: number;
-  /** Severity multiplier for phrases heard only by the keyword spotter (no transcript agrees). Default 0.5. */
+  /**
+   * Severity multiplier for phrases heard only by pocketsphinx keyword spotting (neither the transcript nor the
+   * speech-embedding spotter agrees): it fires on some near misses and real conversation. Default 0.5.
+   */
   spotterOnlyFactor?: number;
 }
 
@@ -134,7 +137,7 @@ export function scoreChunk(input: ScoreInput, options: ScoreOptions = {}): Chunk
   }
 
   for (const hit of input.phrases ?? []) {
-    const spotterOnly = !hit.sources.includes('transcript');
+    const spotterOnly = !hit.sources.includes('transcript') && !hit.sources.includes('speech-embedding');
     const strength = spotterOnly ? opts.spotterOnlyFactor : 1;
     add(
       hit.kind === 'wake' ? 'wake_phrase' : 'watch_phrase',
