@@ -8,7 +8,10 @@ const AnalyzerEnvSchema = Type.Object({
   /** Comma-separated job names this process runs; default all. E.g. `chunk.transcribe` for a transcription pool. */
   ANALYZER_STAGES: Env.list(JOB_NAMES.join(',')),
   /** pocketsphinx (offline, default), openai (any OpenAI-compatible server), whisper-cpp (needs model file), none. */
-  TRANSCRIBER: Type.Union(['pocketsphinx', 'openai', 'whisper-cpp', 'none'].map((engine) => Type.Literal(engine)), { default: 'pocketsphinx' }),
+  TRANSCRIBER: Type.Union(
+    ['pocketsphinx', 'openai', 'whisper-cpp', 'none'].map((engine) => Type.Literal(engine)),
+    { default: 'pocketsphinx' },
+  ),
   OPENAI_BASE_URL: Env.optionalString(),
   OPENAI_API_KEY: Env.optionalString(),
   OPENAI_TRANSCRIBE_MODEL: Env.string('whisper-1'),
@@ -16,6 +19,11 @@ const AnalyzerEnvSchema = Type.Object({
   WHISPER_CPP_MODEL: Env.string('models/ggml-base.en.bin'),
   /** Keyword spotting on the audio as well as transcript matching. */
   PHRASE_SPOTTING: Env.bool(true),
+  /** Wake phrases on the audio: speech-embedding (shipped neural spotter, default) or pocketsphinx keyword spotting. */
+  WAKE_SPOTTER: Type.Union(
+    ['speech-embedding', 'pocketsphinx'].map((engine) => Type.Literal(engine)),
+    { default: 'speech-embedding' },
+  ),
   /** Sessions at or above this priority are flagged for review. */
   FLAG_THRESHOLD: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
   DATABASE_POOL_SIZE: Env.int(5, 1),
@@ -25,7 +33,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
   const raw = parseEnv(AnalyzerEnvSchema, env);
   const stages = splitList(raw.ANALYZER_STAGES);
   const unknown = stages.filter((stage) => !JOB_NAMES.includes(stage as JobName));
-  if (unknown.length) throw new Error(`ANALYZER_STAGES names unknown jobs: ${unknown.join(', ')} (known: ${JOB_NAMES.join(', ')})`);
+  if (unknown.length)
+    throw new Error(`ANALYZER_STAGES names unknown jobs: ${unknown.join(', ')} (known: ${JOB_NAMES.join(', ')})`);
   if (raw.TRANSCRIBER === 'openai' && !raw.OPENAI_API_KEY) throw new Error('TRANSCRIBER=openai needs OPENAI_API_KEY');
   return {
     http: { port: raw.PORT, host: raw.HOST },
@@ -38,11 +47,17 @@ export function loadConfig(env: Record<string, string | undefined>) {
       raw.TRANSCRIBER === 'none'
         ? (false as const)
         : raw.TRANSCRIBER === 'openai'
-          ? { engine: 'openai' as const, apiKey: raw.OPENAI_API_KEY ?? '', model: raw.OPENAI_TRANSCRIBE_MODEL, ...(raw.OPENAI_BASE_URL ? { baseURL: raw.OPENAI_BASE_URL } : {}) }
+          ? {
+              engine: 'openai' as const,
+              apiKey: raw.OPENAI_API_KEY ?? '',
+              model: raw.OPENAI_TRANSCRIBE_MODEL,
+              ...(raw.OPENAI_BASE_URL ? { baseURL: raw.OPENAI_BASE_URL } : {}),
+            }
           : raw.TRANSCRIBER === 'whisper-cpp'
             ? { engine: 'whisper-cpp' as const, binaryPath: raw.WHISPER_CPP_BINARY, modelPath: raw.WHISPER_CPP_MODEL }
             : { engine: 'pocketsphinx' as const },
     phraseSpotting: raw.PHRASE_SPOTTING,
+    wakeSpotter: raw.PHRASE_SPOTTING && raw.WAKE_SPOTTER === 'speech-embedding',
     flagThreshold: raw.FLAG_THRESHOLD,
   };
 }

@@ -7,15 +7,24 @@ import type { AnalyzerConfig } from './config';
 import type { AnalyzerDeps } from './ports';
 
 const watchPhrasesOf = (metadata: Record<string, unknown>): string[] =>
-  Array.isArray(metadata.watch_phrases) ? metadata.watch_phrases.filter((item): item is string => typeof item === 'string').slice(0, 50) : [];
+  Array.isArray(metadata.watch_phrases)
+    ? metadata.watch_phrases.filter((item): item is string => typeof item === 'string').slice(0, 50)
+    : [];
 
 /** Builds every adapter and loads the analysis engines once per process. */
 export async function createAnalyzerRuntime(config: AnalyzerConfig) {
-  const database = createDatabase({ url: config.database.url, maxConnections: config.database.maxConnections, applicationName: 'earshot-analyzer' });
+  const database = createDatabase({
+    url: config.database.url,
+    maxConnections: config.database.maxConnections,
+    applicationName: 'earshot-analyzer',
+  });
   const storage = createS3Storage(config.s3);
   const producer = createJobProducer({ redisUrl: config.redis.url, prefix: config.redis.queuePrefix });
   const events = createEventPublisher({ redisUrl: config.redis.url });
-  const engines = await createAnalysisEngines({ transcriber: config.transcriber });
+  const engines = await createAnalysisEngines({
+    transcriber: config.transcriber,
+    ...(config.wakeSpotter ? {} : { wakeSpotter: false as const }),
+  });
   const deps: AnalyzerDeps = {
     sessions: createSessionsRepository(database.db),
     chunks: createChunksRepository(database.db),

@@ -64,6 +64,7 @@ export async function transcribeSpeech(deps: AnalyzerDeps, job: ChunkJob, signal
   const result: TranscribeStageResult = await runTranscribeStage(pcm, vad, deps.engines.transcriber, {
     phrases: deps.analysis.phrasesFor(loaded.session.metadata),
     spotInAudio: deps.analysis.spotInAudio,
+    ...(deps.engines.wakeSpotter ? { wakeSpotter: deps.engines.wakeSpotter } : {}),
     signal,
   });
   await deps.chunks.saveStageResult(job.sessionId, job.chunkIndex, {
