@@ -19,6 +19,7 @@ import {
   decodeToPcm,
   scoreChunk,
   spotPhrasesInAudio,
+  createWakePhraseSpotter,
   summarizeLevels,
 } from '@earshot/audio';
 
@@ -120,7 +121,9 @@ async function benchCoreStages(
     vadMs: await timeMs(runs, () => vad.detect(pcm)),
     levelsMs: await timeMs(runs, async () => summarizeLevels(pcm, segments)),
     speakersMs: await timeMs(runs, async () => analyzeSpeakersMfccBic(pcm, segments)),
-    scoreMs: await timeMs(runs, async () => scoreChunk({ durationSec: 30, speechSegments: segments, levels, speakers })),
+    scoreMs: await timeMs(runs, async () =>
+      scoreChunk({ durationSec: 30, speechSegments: segments, levels, speakers }),
+    ),
   };
   const totalMs = Math.round(Object.values(stages).reduce((sum, ms) => sum + ms, 0) * 10) / 10;
   const speechSec = segments.reduce((sum, s) => sum + s.endSec - s.startSec, 0);
@@ -137,6 +140,8 @@ async function benchStages(runs: number): Promise<Record<string, number>> {
   const { segments } = await vadDefault.detect(pcm);
   const phrases = buildPhraseList();
   const pocketsphinx = createPocketsphinxTranscriber();
+  const wakeSpotter = await createWakePhraseSpotter();
+  const examSegments = (await vadDefault.detect(examPcm)).segments;
   const examStages = await benchCoreStages(exam, vadDefault, runs);
   const conversationStages = await benchCoreStages(conversation, vadDefault, runs);
   const prefixed = (prefix: string, stages: Record<string, number>): Record<string, number> =>
@@ -150,8 +155,10 @@ async function benchStages(runs: number): Promise<Record<string, number>> {
     'decode.wavMs': await timeMs(runs, () => decodeToPcm(wav)),
     'transcribe.keywordSpottingMs': await timeMs(Math.min(runs, 3), () => spotPhrasesInAudio(pcm, segments, phrases)),
     'transcribe.pocketsphinxMs': await timeMs(1, () => pocketsphinx.transcribe(pcm, segments)),
+    'transcribe.wakeSpotterConversationMs': await timeMs(runs, () => wakeSpotter.spot(pcm, segments, phrases)),
+    'transcribe.wakeSpotterExamMs': await timeMs(runs, () => wakeSpotter.spot(examPcm, examSegments, phrases)),
   };
-  await Promise.all([vadDefault.close(), vadEveryFrame.close(), vad1.close()]);
+  await Promise.all([vadDefault.close(), vadEveryFrame.close(), vad1.close(), wakeSpotter.close()]);
   return result;
 }
 
