@@ -16,8 +16,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ PHRASE_SPOTTING: 'false' })).toMatchObject({ phraseSpotting: false, wakeSpotter: false });
   });
 
-  it('rejects an unknown wake spotter, an unknown stage and openai without a key', () => {
+  it('takes one wake threshold for every phrase', () => {
+    expect(loadConfig({ WAKE_THRESHOLD: '0.9' })).toMatchObject({ wakeThreshold: 0.9 });
+    expect(loadConfig({})).not.toHaveProperty('wakeThreshold');
+  });
+
+  it('rejects an unknown wake spotter, a threshold outside 0-1, an unknown stage and openai without a key', () => {
     expect(() => loadConfig({ WAKE_SPOTTER: 'porcupine' })).toThrow(ConfigError);
+    expect(() => loadConfig({ WAKE_THRESHOLD: '1.5' })).toThrow(ConfigError);
     expect(() => loadConfig({ ANALYZER_STAGES: 'chunk.vad,chunk.nope' })).toThrow(/unknown jobs/);
     expect(() => loadConfig({ TRANSCRIBER: 'openai' })).toThrow(/OPENAI_API_KEY/);
   });

@@ -20,6 +20,8 @@ const AnalyzerEnvSchema = Type.Object({
   /** Keyword spotting on the audio as well as transcript matching. */
   PHRASE_SPOTTING: Env.bool(true),
   /** Wake phrases on the audio: speech-embedding (shipped neural spotter, default) or pocketsphinx keyword spotting. */
+  /** One probability threshold for every wake phrase instead of the model's calibrated ones (docs/analysis.md lists the trade-off). */
+  WAKE_THRESHOLD: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
   WAKE_SPOTTER: Type.Union(
     ['speech-embedding', 'pocketsphinx'].map((engine) => Type.Literal(engine)),
     { default: 'speech-embedding' },
@@ -58,6 +60,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
             : { engine: 'pocketsphinx' as const },
     phraseSpotting: raw.PHRASE_SPOTTING,
     wakeSpotter: raw.PHRASE_SPOTTING && raw.WAKE_SPOTTER === 'speech-embedding',
+    ...(raw.WAKE_THRESHOLD !== undefined ? { wakeThreshold: raw.WAKE_THRESHOLD } : {}),
     flagThreshold: raw.FLAG_THRESHOLD,
   };
 }

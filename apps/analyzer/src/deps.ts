@@ -23,7 +23,9 @@ export async function createAnalyzerRuntime(config: AnalyzerConfig) {
   const events = createEventPublisher({ redisUrl: config.redis.url });
   const engines = await createAnalysisEngines({
     transcriber: config.transcriber,
-    ...(config.wakeSpotter ? {} : { wakeSpotter: false as const }),
+    wakeSpotter: config.wakeSpotter
+      ? { ...(config.wakeThreshold !== undefined ? { threshold: config.wakeThreshold } : {}) }
+      : (false as const),
   });
   const deps: AnalyzerDeps = {
     sessions: createSessionsRepository(database.db),

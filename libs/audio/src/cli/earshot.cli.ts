@@ -37,6 +37,7 @@ const USAGE = `usage: earshot analyze <file> [options]
   --watch "a,b"               extra watch phrases for this exam
   --no-spot                   no keyword spotting on the audio
   --wake-spotter NAME         speech-embedding (default, shipped model) | pocketsphinx
+  --wake-threshold N          one threshold (0-1) for every wake phrase instead of the calibrated ones
   --vad-threshold N           Silero speech threshold (default 0.5)
   --progress                  progress bar even when stderr is not a terminal
   --jobs N                    split a long file over N processes (one per core); default 1
@@ -211,6 +212,7 @@ export async function main(argv: string[]): Promise<number> {
       'speaker-model': { type: 'string' },
       'no-spot': { type: 'boolean' },
       'wake-spotter': { type: 'string' },
+      'wake-threshold': { type: 'string' },
       'vad-threshold': { type: 'string' },
       progress: { type: 'boolean' },
       jobs: { type: 'string' },
@@ -232,11 +234,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`earshot: --wake-spotter takes speech-embedding or pocketsphinx\n`);
     return 2;
   }
+  const wakeThreshold = values['wake-threshold'] === undefined ? undefined : Number(values['wake-threshold']);
+  if (wakeThreshold !== undefined && !(wakeThreshold > 0 && wakeThreshold < 1)) {
+    process.stderr.write(`earshot: --wake-threshold takes a number between 0 and 1\n`);
+    return 2;
+  }
   const modelsDir = values['models-dir'] ?? process.env.EARSHOT_MODELS_DIR ?? defaultModelsDir(process.cwd());
   const engines = await createAnalysisEngines({
     transcriber: transcriberConfig(values, modelsDir),
     ...(values['speaker-model'] ? { speakers: { engine: 'sherpa-onnx', modelPath: values['speaker-model'] } } : {}),
-    ...(values['wake-spotter'] === 'pocketsphinx' || values['no-spot'] ? { wakeSpotter: false as const } : {}),
+    ...(values['wake-spotter'] === 'pocketsphinx' || values['no-spot']
+      ? { wakeSpotter: false as const }
+      : values['wake-threshold']
+        ? { wakeSpotter: { threshold: Number(values['wake-threshold']) } }
+        : {}),
   });
   try {
     const options = {

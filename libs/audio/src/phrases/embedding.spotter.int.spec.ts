@@ -48,8 +48,19 @@ describe('speech-embedding wake spotter (shipped models)', () => {
     expect(data.every(Number.isFinite)).toBe(true);
   });
 
-  it('knows the default wake phrases', () => {
+  it('knows the default wake phrases, with calibrated thresholds that options override', async () => {
     expect([...spotter.phrases].sort()).toEqual(['alexa', 'hey cortana', 'hey google', 'hey siri', 'ok google']);
+    expect(Object.values(spotter.thresholds).every((t) => t >= 0.5 && t < 1)).toBe(true);
+    const tuned = await createWakePhraseSpotter({ threshold: 0.9, thresholds: { alexa: 0.95 }, minWindows: 3 });
+    expect(tuned.thresholds).toEqual({
+      'hey siri': 0.9,
+      'ok google': 0.9,
+      'hey google': 0.9,
+      alexa: 0.95,
+      'hey cortana': 0.9,
+    });
+    expect(tuned.minWindows).toBe(3);
+    await tuned.close();
   });
 
   it('hears "Alexa" in a sentence, with its time', async () => {

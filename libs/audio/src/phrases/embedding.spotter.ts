@@ -103,6 +103,8 @@ export interface WakePhraseSpotterOptions {
   embedder?: SpeechEmbedderOptions;
   /** Per-phrase probability a window needs; default the model's calibrated ones. */
   thresholds?: Partial<Record<string, number>>;
+  /** One probability for every phrase (applied before `thresholds`). */
+  threshold?: number;
   /** Consecutive windows that must reach it; default the model's. */
   minWindows?: number;
 }
@@ -111,6 +113,9 @@ export interface WakePhraseSpotter {
   engine: 'speech-embedding';
   /** The phrases its heads know. */
   phrases: readonly string[];
+  /** The probability each phrase needs, and the windows in a row. */
+  thresholds: Readonly<Record<string, number>>;
+  minWindows: number;
   spot(
     pcm: Float32Array,
     segments: readonly SpeechSegment[],
@@ -168,11 +173,17 @@ export async function createWakePhraseSpotter(options: WakePhraseSpotterOptions 
   const head = loadWakeHead(options.headPath);
   const embedder: SpeechEmbedder = await createSpeechEmbedder(options.embedder);
   const known = head.model.classes.slice(1);
-  const thresholds = { ...head.model.thresholds, ...options.thresholds } as Record<string, number>;
+  const thresholds = {
+    ...head.model.thresholds,
+    ...(options.threshold !== undefined ? Object.fromEntries(known.map((phrase) => [phrase, options.threshold])) : {}),
+    ...options.thresholds,
+  } as Record<string, number>;
   const minWindows = options.minWindows ?? head.model.minWindows;
   const spotter: WakePhraseSpotter = {
     engine: 'speech-embedding',
     phrases: known,
+    thresholds,
+    minWindows,
     head,
     async scoreRegions(pcm, segments, opts = {}) {
       const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
