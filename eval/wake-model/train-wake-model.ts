@@ -1,6 +1,6 @@
 /**
  * `npm run train:wake [-- --dir DIR --shard i/n|real|hard --epochs N --hidden H --holdout v1,v2 --no-center
- * --no-real --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
+ * --no-real --negative-stride N --calibrate MODEL --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
  * defaults reproduce the committed model.
  * 1. clips (cached in DIR, default $TMPDIR/earshot-wake-train): TTS phrases in carrier sentences, near misses and
  *    other speech in the training voices (training-data.ts), fortune sentences as more negatives, real recorded
@@ -10,7 +10,8 @@
  * 3. a one-hidden-layer classifier over windows of 16 embeddings (centred on their clip's mean), Adam on a
  *    class-weighted cross-entropy;
  * 4. per-phrase thresholds calibrated on the `--holdout` voices (kept out of training): the lowest with no false
- *    alarm on them, then the model JSON with its training and validation figures.
+ *    alarm on them, then the model JSON with its training and validation figures. `--calibrate MODEL` only
+ *    calibrates an existing model on the validation voices and prints the result (to compare models on one set).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,9 @@ const { values } = parseArgs({
     'min-windows': { type: 'string', default: '2' },
     noise: { type: 'string', default: '0.1' },
     'no-center': { type: 'boolean', default: false },
+    'negative-stride': { type: 'string', default: '1' },
+    /** Calibrate this model file on the validation voices and print the result (no training). */
+    calibrate: { type: 'string' },
     extra: { type: 'string', default: '100' },
     'no-real': { type: 'boolean', default: false },
   },
@@ -100,17 +104,22 @@ function load(clips: TrainingClip[]): Loaded[] {
   });
 }
 
-/** Window labels: the phrase class when the phrase lies inside with margins, none when apart, skipped between. */
-function samplesOf(loaded: Loaded[], windowSpanSec: number): Sample[] {
+/**
+ * Window labels: the phrase class when the phrase lies inside with margins, none when apart, skipped between.
+ * `negativeStride` keeps every n-th phrase-free window (neighbours 80 ms apart are nearly the same).
+ */
+function samplesOf(loaded: Loaded[], windowSpanSec: number, negativeStride = 1): Sample[] {
   const samples: Sample[] = [];
   for (const [c, { clip, count }] of loaded.entries()) {
     for (let j = 0; j + WINDOW_EMBEDDINGS <= count; j++) {
       const start = j * EMBEDDING_HOP_SEC;
       const end = start + windowSpanSec;
-      if (clip.phraseClass < 0) samples.push({ clip: c, window: j, label: 0 });
-      else if (clip.startSec! >= start + MARGIN_BEFORE_SEC && clip.endSec! <= end - MARGIN_AFTER_SEC)
+      if (clip.phraseClass < 0) {
+        if (j % negativeStride === 0) samples.push({ clip: c, window: j, label: 0 });
+      } else if (clip.startSec! >= start + MARGIN_BEFORE_SEC && clip.endSec! <= end - MARGIN_AFTER_SEC)
         samples.push({ clip: c, window: j, label: clip.phraseClass + 1 });
-      else if (clip.endSec! <= start || clip.startSec! >= end) samples.push({ clip: c, window: j, label: 0 });
+      else if ((clip.endSec! <= start || clip.startSec! >= end) && j % negativeStride === 0)
+        samples.push({ clip: c, window: j, label: 0 });
     }
   }
   return samples;
@@ -351,10 +360,23 @@ async function main(): Promise<void> {
   const all = load(clips);
   const trainSet = all.filter((l) => !holdout.has(baseVoice(l.clip.voice)));
   const validation = all.filter((l) => holdout.has(baseVoice(l.clip.voice)));
+  if (values.calibrate) {
+    // An existing model calibrated on these validation voices: its thresholds and validation figures.
+    const existing = JSON.parse(readFileSync(values.calibrate, 'utf8')) as WakeHeadModel;
+    const calibrated = calibrate(existing, scoreClips(existing, validation));
+    const figures = clipFigures(
+      existing,
+      scoreClips(existing, validation),
+      calibrated.thresholds,
+      calibrated.minWindows,
+    );
+    process.stdout.write(`${JSON.stringify({ ...calibrated, validationClips: figures }, null, 1)}\n`);
+    return;
+  }
   const hiddenSize = Number(values.hidden);
   const epochs = Number(values.epochs);
   const windowSpanSec = (WINDOW_EMBEDDINGS - 1) * EMBEDDING_HOP_SEC + 0.775;
-  const samples = samplesOf(trainSet, windowSpanSec);
+  const samples = samplesOf(trainSet, windowSpanSec, Number(values['negative-stride']));
   const stats = statistics(trainSet);
   const counts = [0, ...WAKE_CLASSES.map(() => 0)];
   for (const s of samples) counts[s.label]!++;
