@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 /**
  * Installs Debian packages the eval or the training needs when run as root (infra/local/ensure-services.sh does
@@ -22,3 +24,32 @@ export const hasCommand = (command: string): boolean => {
     return false;
   }
 };
+
+/** Debian packages the eval runs (pocketsphinx, TTS voices, sox, ffmpeg), by a command each provides. */
+const EVAL_TOOLS: Array<{ command: string; packages: string[] }> = [
+  { command: 'ffmpeg', packages: ['ffmpeg'] },
+  { command: 'sox', packages: ['sox'] },
+  { command: 'espeak-ng', packages: ['espeak-ng'] },
+  { command: 'pocketsphinx_continuous', packages: ['pocketsphinx', 'pocketsphinx-en-us'] },
+  { command: 'flite', packages: ['flite'] },
+  { command: 'text2wave', packages: ['festival'] },
+];
+/** festival voices the phrase cases use (festival/voices/<lang>/<voice>). */
+const FESTIVAL_VOICES: Array<{ dir: string; packageName: string }> = [
+  { dir: 'us/cmu_us_slt_arctic_hts', packageName: 'festvox-us-slt-hts' },
+  { dir: 'english/kal_diphone', packageName: 'festvox-kallpc16k' },
+  { dir: 'english/ked_diphone', packageName: 'festvox-kdlpc16k' },
+];
+
+/** Installs missing Debian packages when root, else stops with the command. */
+export function ensureEvalTools(who = 'eval'): void {
+  ensureDebianPackages(
+    [
+      ...EVAL_TOOLS.filter((t) => !hasCommand(t.command)).flatMap((t) => t.packages),
+      ...FESTIVAL_VOICES.filter((v) => !existsSync(path.join('/usr/share/festival/voices', v.dir))).map(
+        (v) => v.packageName,
+      ),
+    ],
+    who,
+  );
+}

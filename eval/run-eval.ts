@@ -5,7 +5,7 @@
  * wake-phrase part alone (real clips and the phrase cases, no VAD/speaker scoring) into phrase-eval.{md,json}.
  * Missing Debian tools are installed when run as root; otherwise it stops with the apt-get command to run.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,37 +31,8 @@ import {
   type SpeechSegment,
   type Vad,
 } from '@earshot/audio';
-import { ensureDebianPackages, hasCommand } from './debian-packages';
+import { ensureEvalTools } from './debian-packages';
 import { generateCases, voiceFamily, type GeneratedCase } from './generate-cases';
-
-/** Debian packages the eval runs (pocketsphinx, TTS voices, sox, ffmpeg), by a command each provides. */
-const EVAL_TOOLS: Array<{ command: string; packages: string[] }> = [
-  { command: 'ffmpeg', packages: ['ffmpeg'] },
-  { command: 'sox', packages: ['sox'] },
-  { command: 'espeak-ng', packages: ['espeak-ng'] },
-  { command: 'pocketsphinx_continuous', packages: ['pocketsphinx', 'pocketsphinx-en-us'] },
-  { command: 'flite', packages: ['flite'] },
-  { command: 'text2wave', packages: ['festival'] },
-];
-/** festival voices the phrase cases use (festival/voices/<lang>/<voice>). */
-const FESTIVAL_VOICES: Array<{ dir: string; packageName: string }> = [
-  { dir: 'us/cmu_us_slt_arctic_hts', packageName: 'festvox-us-slt-hts' },
-  { dir: 'english/kal_diphone', packageName: 'festvox-kallpc16k' },
-  { dir: 'english/ked_diphone', packageName: 'festvox-kdlpc16k' },
-];
-
-/** Installs missing Debian packages when root, else stops with the command. */
-function ensureEvalTools(): void {
-  ensureDebianPackages(
-    [
-      ...EVAL_TOOLS.filter((t) => !hasCommand(t.command)).flatMap((t) => t.packages),
-      ...FESTIVAL_VOICES.filter((v) => !existsSync(path.join('/usr/share/festival/voices', v.dir))).map(
-        (v) => v.packageName,
-      ),
-    ],
-    'eval',
-  );
-}
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 

@@ -21,6 +21,7 @@ import {
   type WakeHead,
 } from '@earshot/audio';
 import { execFileSync } from 'node:child_process';
+import { ensureEvalTools } from '../debian-packages';
 import { CaseBuilder, generateCases, voiceFamily, WAKE_SENTENCES, type GeneratedCase } from '../generate-cases';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { data: { type: 'string' }, out: { type: 'string' }, head: { type: 'string' }, cases: { type: 'string' } },
   });
+  ensureEvalTools('wake-eval');
   const dataDir = path.resolve(
     values.data ?? process.env.EARSHOT_EVALDATA ?? path.join(REPO_ROOT, '../shared/evaldata'),
   );
