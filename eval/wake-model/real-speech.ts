@@ -8,11 +8,12 @@
  * "synthetic voice". None of shared/evaldata is used: the eval's real clips stay held out.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { durationOf, noise, trimmedSpeech } from '../../libs/audio/test/audio-fixtures';
 import { sox } from '../generate-cases';
 import {
+  cachedClips,
   cachedSilence,
   seededRandom,
   synthesizePhrase,
@@ -116,9 +117,10 @@ function finish(input: string, out: string, random: () => number): number {
  * real recordings, with exact phrase times. `clips.json` in `dir` caches the result.
  */
 export function generateRealSpeechClips(dir: string, negativesPerGroup = 12, positives = 700): TrainingClip[] {
-  const manifest = path.join(dir, 'clips.json');
-  if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')) as TrainingClip[];
-  mkdirSync(dir, { recursive: true });
+  return cachedClips(dir, () => realSpeechClipsOf(dir, negativesPerGroup, positives));
+}
+
+function realSpeechClipsOf(dir: string, negativesPerGroup: number, positives: number): TrainingClip[] {
   const random = seededRandom(99);
   const groups = realSpeechGroups();
   const speechOf = (group: SpeakerGroup, targetSec: number): string[] => realPieces(dir, group, targetSec, random);
@@ -158,7 +160,6 @@ export function generateRealSpeechClips(dir: string, negativesPerGroup = 12, pos
       variant: `real-context:${group.name}`,
     });
   }
-  writeFileSync(manifest, JSON.stringify(clips));
   return clips;
 }
 
@@ -215,9 +216,10 @@ export const NEAR_MISS_FRAGMENTS = [
  * `dir` caches them.
  */
 export function generateNearMissClips(dir: string, count = 900): TrainingClip[] {
-  const manifest = path.join(dir, 'clips.json');
-  if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')) as TrainingClip[];
-  mkdirSync(dir, { recursive: true });
+  return cachedClips(dir, () => nearMissClipsOf(dir, count));
+}
+
+function nearMissClipsOf(dir: string, count: number): TrainingClip[] {
   const random = seededRandom(77);
   const groups = realSpeechGroups();
   const clips: TrainingClip[] = [];
@@ -242,7 +244,6 @@ export function generateNearMissClips(dir: string, count = 900): TrainingClip[] 
     finish(joined, out, random);
     clips.push({ file: out, phraseClass: -1, voice: `mixed:${voice}`, variant: `near-miss:${fragment}` });
   }
-  writeFileSync(manifest, JSON.stringify(clips));
   return clips;
 }
 

@@ -24,7 +24,15 @@ import {
   EMBEDDING_DIM,
   EMBEDDING_HOP_SEC,
 } from '../../libs/audio/src/phrases/speech-embedding';
-import { createWakeHead, encodeFloat32, forward, type WakeHeadModel } from '../../libs/audio/src/phrases/wake-head';
+import {
+  createWakeHead,
+  encodeFloat32,
+  forward,
+  PHRASE_MARGIN_AFTER_SEC,
+  PHRASE_MARGIN_BEFORE_SEC,
+  windowSpanSec,
+  type WakeHeadModel,
+} from '../../libs/audio/src/phrases/wake-head';
 import { findWakeRuns } from '../../libs/audio/src/phrases/embedding.spotter';
 import { ensureDebianPackages, hasCommand } from '../debian-packages';
 import { generateNearMissClips, generateRealSpeechClips, REAL_SPEECH_PACKAGES } from './real-speech';
@@ -39,9 +47,6 @@ import {
 
 const WINDOW_EMBEDDINGS = 16;
 const INPUT = WINDOW_EMBEDDINGS * EMBEDDING_DIM;
-/** A window is a phrase window when the phrase lies inside it with this much audio before and after it. */
-const MARGIN_BEFORE_SEC = 0.1;
-const MARGIN_AFTER_SEC = 0.2;
 
 const { values } = parseArgs({
   options: {
@@ -108,15 +113,15 @@ function load(clips: TrainingClip[]): Loaded[] {
  * Window labels: the phrase class when the phrase lies inside with margins, none when apart, skipped between.
  * `negativeStride` keeps every n-th phrase-free window (neighbours 80 ms apart are nearly the same).
  */
-function samplesOf(loaded: Loaded[], windowSpanSec: number, negativeStride = 1): Sample[] {
+function samplesOf(loaded: Loaded[], spanSec: number, negativeStride = 1): Sample[] {
   const samples: Sample[] = [];
   for (const [c, { clip, count }] of loaded.entries()) {
     for (let j = 0; j + WINDOW_EMBEDDINGS <= count; j++) {
       const start = j * EMBEDDING_HOP_SEC;
-      const end = start + windowSpanSec;
+      const end = start + spanSec;
       if (clip.phraseClass < 0) {
         if (j % negativeStride === 0) samples.push({ clip: c, window: j, label: 0 });
-      } else if (clip.startSec! >= start + MARGIN_BEFORE_SEC && clip.endSec! <= end - MARGIN_AFTER_SEC)
+      } else if (clip.startSec! >= start + PHRASE_MARGIN_BEFORE_SEC && clip.endSec! <= end - PHRASE_MARGIN_AFTER_SEC)
         samples.push({ clip: c, window: j, label: clip.phraseClass + 1 });
       else if ((clip.endSec! <= start || clip.startSec! >= end) && j % negativeStride === 0)
         samples.push({ clip: c, window: j, label: 0 });
@@ -375,8 +380,7 @@ async function main(): Promise<void> {
   }
   const hiddenSize = Number(values.hidden);
   const epochs = Number(values.epochs);
-  const windowSpanSec = (WINDOW_EMBEDDINGS - 1) * EMBEDDING_HOP_SEC + 0.775;
-  const samples = samplesOf(trainSet, windowSpanSec, Number(values['negative-stride']));
+  const samples = samplesOf(trainSet, windowSpanSec(WINDOW_EMBEDDINGS), Number(values['negative-stride']));
   const stats = statistics(trainSet);
   const counts = [0, ...WAKE_CLASSES.map(() => 0)];
   for (const s of samples) counts[s.label]!++;

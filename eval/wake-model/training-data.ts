@@ -300,45 +300,53 @@ function utterancesOf(voice: string, dir: string, random: () => number): Utteran
   return utterances;
 }
 
+/** The clips an earlier run left in `dir/clips.json`, or those `make` writes into `dir` (then recorded there). */
+export function cachedClips(dir: string, make: () => TrainingClip[]): TrainingClip[] {
+  const manifest = path.join(dir, 'clips.json');
+  if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')) as TrainingClip[];
+  mkdirSync(dir, { recursive: true });
+  const clips = make();
+  writeFileSync(manifest, JSON.stringify(clips));
+  return clips;
+}
+
+const voiceDirOf = (dir: string, voice: string): string => path.join(dir, voice.replace(/[:+]/g, '_'));
+const variantsOf = (voice: string): VoiceVariant[] => (voice.includes(':') ? NATURAL_VOICE_VARIANTS : ESPEAK_VARIANTS);
+
 /** Makes (or reuses) the clips of the given voices in `dir`; writes `dir/<voice>/clips.json` per voice. */
 export function generateTrainingClips(dir: string, voices: readonly string[] = TRAINING_VOICES): TrainingClip[] {
   const clips: TrainingClip[] = [];
   for (const [v, voice] of voices.entries()) {
-    const voiceDir = path.join(dir, voice.replace(/[:+]/g, '_'));
-    const manifest = path.join(voiceDir, 'clips.json');
-    if (existsSync(manifest)) {
-      clips.push(...(JSON.parse(readFileSync(manifest, 'utf8')) as TrainingClip[]));
-      continue;
-    }
-    mkdirSync(voiceDir, { recursive: true });
-    const random = seededRandom(1000 + v);
-    const utterances = utterancesOf(voice, voiceDir, random);
-    const variants = voice.includes(':') ? NATURAL_VOICE_VARIANTS : ESPEAK_VARIANTS;
-    const voiceClips: TrainingClip[] = [];
-    for (const variant of variants) {
-      for (const [u, utterance] of utterances.entries()) {
-        const variation = pickVariation(random, variant);
-        const out = path.join(voiceDir, `clip-${variant.name}-${u}.wav`);
-        const { offsetSec } = vary(utterance.file, out, variation, voiceDir, random);
-        voiceClips.push({
-          file: out,
-          phraseClass: utterance.phraseClass,
-          ...(utterance.phraseClass >= 0
-            ? {
-                startSec: offsetSec + utterance.startSec! * variant.timeScale,
-                endSec: offsetSec + utterance.endSec! * variant.timeScale,
-              }
-            : {}),
-          voice,
-          variant: variation.name,
-        });
-      }
-    }
-    writeFileSync(manifest, JSON.stringify(voiceClips));
-    clips.push(...voiceClips);
-    process.stderr.write(`  ${voice}: ${voiceClips.length} clips\n`);
+    const voiceDir = voiceDirOf(dir, voice);
+    clips.push(...cachedClips(voiceDir, () => voiceClipsOf(voice, voiceDir, seededRandom(1000 + v))));
   }
   return clips;
+}
+
+function voiceClipsOf(voice: string, voiceDir: string, random: () => number): TrainingClip[] {
+  const utterances = utterancesOf(voice, voiceDir, random);
+  const voiceClips: TrainingClip[] = [];
+  for (const variant of variantsOf(voice)) {
+    for (const [u, utterance] of utterances.entries()) {
+      const variation = pickVariation(random, variant);
+      const out = path.join(voiceDir, `clip-${variant.name}-${u}.wav`);
+      const { offsetSec } = vary(utterance.file, out, variation, voiceDir, random);
+      voiceClips.push({
+        file: out,
+        phraseClass: utterance.phraseClass,
+        ...(utterance.phraseClass >= 0
+          ? {
+              startSec: offsetSec + utterance.startSec! * variant.timeScale,
+              endSec: offsetSec + utterance.endSec! * variant.timeScale,
+            }
+          : {}),
+        voice,
+        variant: variation.name,
+      });
+    }
+  }
+  process.stderr.write(`  ${voice}: ${voiceClips.length} clips\n`);
+  return voiceClips;
 }
 
 const FORTUNES_DIR = '/usr/share/games/fortunes';
@@ -389,31 +397,28 @@ export function generateExtraNegatives(
   const sentences = fortuneSentences();
   const clips: TrainingClip[] = [];
   for (const voice of voices) {
-    const voiceDir = path.join(dir, voice.replace(/[:+]/g, '_'), 'extra');
-    const manifest = path.join(voiceDir, 'clips.json');
-    if (existsSync(manifest)) {
-      clips.push(...(JSON.parse(readFileSync(manifest, 'utf8')) as TrainingClip[]));
-      continue;
-    }
-    mkdirSync(voiceDir, { recursive: true });
-    const random = seededRandom(5000 + TRAINING_VOICES.indexOf(voice));
-    const variants = voice.includes(':') ? NATURAL_VOICE_VARIANTS : ESPEAK_VARIANTS;
-    const rate = 140 + Math.round(random() * 40);
-    const voiceClips: TrainingClip[] = [];
-    for (let k = 0; k < perVoice; k++) {
-      const text = sentences[Math.floor(random() * sentences.length)]!;
-      const raw = path.join(voiceDir, `${k}.raw.wav`);
-      synthesize(raw, text, voice, rate);
-      const speech = trimmedSpeech(raw, path.join(voiceDir, `${k}.wav`));
-      const variant = variants[k % variants.length]!;
-      const variation = pickVariation(random, variant);
-      const out = path.join(voiceDir, `clip-${variant.name}-${k}.wav`);
-      vary(speech, out, variation, voiceDir, random);
-      voiceClips.push({ file: out, phraseClass: -1, voice, variant: variation.name });
-    }
-    writeFileSync(manifest, JSON.stringify(voiceClips));
-    clips.push(...voiceClips);
-    process.stderr.write(`  ${voice}: ${voiceClips.length} extra negative clips\n`);
+    const voiceDir = path.join(voiceDirOf(dir, voice), 'extra');
+    clips.push(
+      ...cachedClips(voiceDir, () => {
+        const random = seededRandom(5000 + TRAINING_VOICES.indexOf(voice));
+        const variants = variantsOf(voice);
+        const rate = 140 + Math.round(random() * 40);
+        const voiceClips: TrainingClip[] = [];
+        for (let k = 0; k < perVoice; k++) {
+          const text = sentences[Math.floor(random() * sentences.length)]!;
+          const raw = path.join(voiceDir, `${k}.raw.wav`);
+          synthesize(raw, text, voice, rate);
+          const speech = trimmedSpeech(raw, path.join(voiceDir, `${k}.wav`));
+          const variant = variants[k % variants.length]!;
+          const variation = pickVariation(random, variant);
+          const out = path.join(voiceDir, `clip-${variant.name}-${k}.wav`);
+          vary(speech, out, variation, voiceDir, random);
+          voiceClips.push({ file: out, phraseClass: -1, voice, variant: variation.name });
+        }
+        process.stderr.write(`  ${voice}: ${voiceClips.length} extra negative clips\n`);
+        return voiceClips;
+      }),
+    );
   }
   return clips;
 }
@@ -433,7 +438,7 @@ export function synthesizePhrase(
 export function synthesizeText(base: string, text: string, voice: string, k: number): string {
   const raw = `${base}.raw.wav`;
   synthesize(raw, text, voice, 150 + (k % 5) * 8);
-  const variants = voice.includes(':') ? NATURAL_VOICE_VARIANTS : ESPEAK_VARIANTS;
+  const variants = variantsOf(voice);
   const variant = variants[k % variants.length]!;
   return trimmedSpeech(raw, `${base}.wav`, variant.effects.length ? [...variant.effects, 'rate', '16000'] : []);
 }

@@ -245,8 +245,8 @@ export async function main(argv: string[]): Promise<number> {
     ...(values['speaker-model'] ? { speakers: { engine: 'sherpa-onnx', modelPath: values['speaker-model'] } } : {}),
     ...(values['wake-spotter'] === 'pocketsphinx' || values['no-spot']
       ? { wakeSpotter: false as const }
-      : values['wake-threshold']
-        ? { wakeSpotter: { threshold: Number(values['wake-threshold']) } }
+      : wakeThreshold !== undefined
+        ? { wakeSpotter: { threshold: wakeThreshold } }
         : {}),
   });
   try {

@@ -10,7 +10,7 @@ import {
   type SpeechEmbedderOptions,
   type SpeechEmbeddings,
 } from './speech-embedding';
-import { loadWakeHead, type WakeHead } from './wake-head';
+import { loadWakeHead, PHRASE_MARGIN_AFTER_SEC, PHRASE_MARGIN_BEFORE_SEC, type WakeHead } from './wake-head';
 
 /**
  * Wake-phrase spotting with a neural keyword classifier: Google's speech embedding (shipped, no download) and
@@ -25,9 +25,6 @@ export interface WakeWindowDetection {
   probability: number;
 }
 
-/** Audio a window sees before and after the phrase it is trained to hold (train-wake-model.ts margins). */
-const PHRASE_MARGIN_BEFORE_SEC = 0.1;
-const PHRASE_MARGIN_AFTER_SEC = 0.2;
 /** When the detected windows do not pin the phrase down, report this much around their common centre. */
 const MIN_REPORTED_SEC = 0.6;
 
@@ -128,6 +125,8 @@ export interface WakePhraseSpotter {
     segments: readonly SpeechSegment[],
     opts?: { sampleRate?: number },
   ): Promise<ScoredRegion[]>;
+  /** `spot`'s decision on regions already scored: `spot` is `scoreRegions` then this. */
+  hitsOf(regions: readonly ScoredRegion[], phrases: readonly WatchedPhrase[], durationSec: number): PhraseHit[];
   head: WakeHead;
   close(): Promise<void>;
 }
@@ -199,25 +198,25 @@ export async function createWakePhraseSpotter(options: WakePhraseSpotterOptions 
       }
       return scored;
     },
-    async spot(pcm, segments, phrases, opts = {}) {
+    hitsOf(regions, phrases, durationSec) {
       const wanted = new Set(phrases.filter((p) => p.kind === 'wake').map((p) => p.phrase));
       const active = Object.fromEntries(Object.entries(thresholds).filter(([phrase]) => wanted.has(phrase)));
-      if (!Object.keys(active).length || !segments.length) return [];
+      return regions.flatMap((region) =>
+        findWakeRuns(head, region.scored, active, minWindows, region.startSec).map((d): PhraseHit => ({
+          phrase: d.phrase,
+          kind: 'wake',
+          startSec: Math.max(0, d.startSec),
+          endSec: Math.min(d.endSec, durationSec),
+          heard: `${d.phrase} (p ${d.probability})`,
+          sources: ['speech-embedding'],
+        })),
+      );
+    },
+    async spot(pcm, segments, phrases, opts = {}) {
+      const asked = phrases.some((p) => p.kind === 'wake' && thresholds[p.phrase] !== undefined);
+      if (!asked || !segments.length) return [];
       const durationSec = round3(pcm.length / (opts.sampleRate ?? ANALYSIS_SAMPLE_RATE));
-      const hits: PhraseHit[] = [];
-      for (const region of await spotter.scoreRegions(pcm, segments, opts)) {
-        for (const d of findWakeRuns(head, region.scored, active, minWindows, region.startSec)) {
-          hits.push({
-            phrase: d.phrase,
-            kind: 'wake',
-            startSec: Math.max(0, d.startSec),
-            endSec: Math.min(d.endSec, durationSec),
-            heard: `${d.phrase} (p ${d.probability})`,
-            sources: ['speech-embedding'],
-          });
-        }
-      }
-      return hits;
+      return spotter.hitsOf(await spotter.scoreRegions(pcm, segments, opts), phrases, durationSec);
     },
     close: () => embedder.close(),
   };

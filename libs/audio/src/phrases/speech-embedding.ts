@@ -14,6 +14,9 @@ const MEL_WINDOW_FRAMES = 76;
 const MEL_STEP_FRAMES = 8;
 const MEL_BANDS = 32;
 const MEL_HOP_SEC = 0.01;
+/** The melspectrogram model's hop and analysis window at 16 kHz. */
+const MEL_HOP_SAMPLES = 160;
+const MEL_WINDOW_SAMPLES = 400;
 /** Seconds between consecutive embeddings. */
 export const EMBEDDING_HOP_SEC = MEL_STEP_FRAMES * MEL_HOP_SEC;
 /** Audio one embedding sees: 76 frames of 10 ms plus the 25 ms analysis window of the last. */
@@ -74,9 +77,11 @@ export async function createSpeechEmbedder(options: SpeechEmbedderOptions = {}):
 
   return {
     async embed(pcm) {
+      // too short for one embedding's frames
+      if (pcm.length < MEL_WINDOW_FRAMES * MEL_HOP_SAMPLES + MEL_WINDOW_SAMPLES)
+        return { data: new Float32Array(0), count: 0 };
       const scaled = new Float32Array(pcm.length);
       for (let i = 0; i < pcm.length; i++) scaled[i] = Math.max(-1, Math.min(1, pcm[i]!)) * INT16_SCALE;
-      if (pcm.length < MEL_WINDOW_FRAMES * 160 + 400) return { data: new Float32Array(0), count: 0 };
       const melResult = await mel.run({ [melInput]: new ort.Tensor('float32', scaled, [1, scaled.length]) });
       const melTensor = melResult[melOutput]!;
       const frames = melTensor.dims[2] ?? 0;

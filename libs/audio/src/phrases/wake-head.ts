@@ -32,6 +32,18 @@ export interface WakeHeadModel {
   training?: Record<string, unknown>;
 }
 
+/**
+ * The labelling contract between training and detection: a window holds a phrase when the phrase lies inside it
+ * with this much audio before and after it (train-wake-model.ts labels so; the spotter reads times back so).
+ */
+export const PHRASE_MARGIN_BEFORE_SEC = 0.1;
+export const PHRASE_MARGIN_AFTER_SEC = 0.2;
+
+/** Audio a window of `windowEmbeddings` consecutive embeddings covers, from the start of its first. */
+export function windowSpanSec(windowEmbeddings: number): number {
+  return (windowEmbeddings - 1) * EMBEDDING_HOP_SEC + EMBEDDING_SPAN_SEC;
+}
+
 export function defaultWakeHeadPath(): string {
   return path.resolve(__dirname, '../../models/wake-phrases/wake-heads.json');
 }
@@ -68,19 +80,20 @@ export function createWakeHead(model: WakeHeadModel): WakeHead {
     throw new Error('wake head weights do not match their declared sizes');
   const invStd = model.std.map((s) => 1 / s);
   const hidden = new Float32Array(model.hidden);
-  const input = new Float32Array(inputSize);
   return {
     model,
-    windowSpanSec: (model.windowEmbeddings - 1) * EMBEDDING_HOP_SEC + EMBEDDING_SPAN_SEC,
+    windowSpanSec: windowSpanSec(model.windowEmbeddings),
     scoreWindows({ data, count }) {
+      // Standardised once; a window is then a contiguous slice of them.
+      const standardised = new Float32Array(count * EMBEDDING_DIM);
+      for (let i = 0; i < standardised.length; i++) {
+        const d = i % EMBEDDING_DIM;
+        standardised[i] = (data[i]! - model.mean[d]!) * invStd[d]!;
+      }
       const windows = Math.max(0, count - model.windowEmbeddings + 1);
       const probabilities = new Float32Array(windows * classes);
       for (let j = 0; j < windows; j++) {
-        const offset = j * EMBEDDING_DIM;
-        for (let i = 0; i < inputSize; i++) {
-          const d = i % EMBEDDING_DIM;
-          input[i] = (data[offset + i]! - model.mean[d]!) * invStd[d]!;
-        }
+        const input = standardised.subarray(j * EMBEDDING_DIM, j * EMBEDDING_DIM + inputSize);
         forward(input, w1, model.b1, w2, model.b2, hidden, probabilities.subarray(j * classes, (j + 1) * classes));
       }
       return { probabilities, windows };

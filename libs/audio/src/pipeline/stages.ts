@@ -122,7 +122,7 @@ export async function runTranscribeStage(
       notices.push(`wake-phrase spotting failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const kwsPhrases = wakeSpotter ? phrasesLeftToPocketsphinx(opts.phrases, wakeSpotter) : opts.phrases;
+  const kwsPhrases = phrasesLeftToPocketsphinx(opts.phrases, wakeSpotter);
   if (spotInAudio && kwsPhrases.length) {
     // pocketsphinx's own transcript is the decode the spotter verifies candidates against: reuse it rather than
     // decoding the candidates' audio a second time (about 1 s per chunk).
