@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createFixtureDir, encode, speak, concat, silence, type FixtureDir } from '../../test/audio-fixtures';
 import { AudioDecodeError } from './audio-decode.error';
 import { decodeToPcm, probeDurationSec, streamPcm } from './ffmpeg.decoder';
+import { decodeWebmOpus, demuxWebmOpus, WebmOpusUnsupported } from './webm-opus.decoder';
 
 describe('ffmpeg decoder (real ffmpeg)', () => {
   let fx: FixtureDir;
@@ -90,6 +91,17 @@ describe('ffmpeg decoder (real ffmpeg)', () => {
       expect(maxDiff).toBeLessThan(1e-4);
       expect(await decodeToPcm(readFileSync(file))).toEqual(inProcess);
     }
+  });
+
+  it('hands webm with a damaged Opus packet to ffmpeg, which keeps the length', async () => {
+    const bytes = readFileSync(webm);
+    const frame = demuxWebmOpus(bytes).frames[10]!;
+    const at = frame.byteOffset - bytes.byteOffset;
+    bytes[at] = bytes[at]! | 0x03; // code 3: a frame count follows...
+    bytes[at + 1] = 0; // ...and zero frames is not a valid packet
+    expect(() => decodeWebmOpus(bytes)).toThrow(WebmOpusUnsupported);
+    const pcm = await decodeToPcm(bytes);
+    expect(Math.abs(pcm.length - expectedSamples(wav))).toBeLessThan(16000 * 0.05);
   });
 
   it('sends WAV at another rate to ffmpeg, which resamples it', async () => {

@@ -51,7 +51,7 @@ async function tryDecodeBytes(bytes: Uint8Array, opts: DecodeToPcmOptions): Prom
   if (!wantsInProcess(opts) || !isInProcessFormat(bytes)) return undefined;
   const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
   try {
-    const pcm = isWav(bytes) ? decodeWav(bytes, sampleRate) : await decodeWebmOpus(bytes, sampleRate);
+    const pcm = isWav(bytes) ? decodeWav(bytes, sampleRate) : decodeWebmOpus(bytes, sampleRate);
     return pcm.length > 0 ? pcm : undefined;
   } catch {
     return undefined;

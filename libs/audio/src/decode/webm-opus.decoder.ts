@@ -1,13 +1,11 @@
 /**
- * In-process decode of webm/opus (what browsers' MediaRecorder uploads) with libopus compiled to WebAssembly
- * (npm opus-decoder, MIT). Spawning ffmpeg costs ~60 ms of library loading per chunk before it decodes anything;
- * this path decodes a 30 s chunk in a fraction of that (bench/analysis.bench.ts). libopus decodes straight to
- * 16 kHz, so there is no resampling either. Anything it does not handle (laced blocks, other codecs) throws
+ * In-process decode of webm/opus (what browsers' MediaRecorder uploads) with libopus (npm @evan/opus, below).
+ * Spawning ffmpeg costs ~60 ms of library loading per chunk before it decodes anything; this path decodes a 30 s
+ * chunk in a fraction of that (bench/analysis.bench.ts). libopus decodes straight to 16 kHz, so there is no
+ * resampling either. Anything it does not handle (laced blocks, other codecs, damaged packets) throws
  * WebmOpusUnsupported and the caller uses ffmpeg.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { Decoder } from '@evan/opus';
 import { STEREO_TO_MONO } from './wav.decoder';
 
 export class WebmOpusUnsupported extends Error {
@@ -136,60 +134,53 @@ export function demuxWebmOpus(bytes: Uint8Array): WebmOpusContent {
   return { track: { number: opus.number, channels, preSkip }, frames };
 }
 
-interface OpusDecoderInstance {
-  ready: Promise<void>;
-  decodeFrames(frames: Uint8Array[]): { channelData: Float32Array[]; samplesDecoded: number; errors: unknown[] };
-  free(): void;
-}
-type OpusDecoderClass = new (options: { sampleRate: number; channels: number; preSkip: number }) => OpusDecoderInstance;
-
-let decoderClass: OpusDecoderClass | undefined;
+/*
+ * Decoder: @evan/opus (MIT), libopus as a prebuilt Node-API addon for linux/macOS/windows on x64 and arm64, with
+ * libopus in WebAssembly (in the same package) where no addon loads. Its `decode` returns interleaved 16-bit PCM
+ * in a buffer the next call reuses, and throws on a damaged packet. On a recorder chunk the addon takes about 80 %
+ * of the time opus-decoder's WebAssembly took (bench/analysis.bench.ts, docs/analysis.md).
+ */
+type OpusRate = 8000 | 12000 | 16000 | 24000 | 48000;
+/** Opus decodes natively at these rates; others go to ffmpeg. */
+export const OPUS_NATIVE_RATES = new Set<number>([8000, 12000, 16000, 24000, 48000] satisfies OpusRate[]);
 
 /**
- * opus-decoder is an ES module, which CommonJS code on Node 20 (and jest) cannot require; its package also ships a
- * self-contained UMD build, loaded here as CommonJS.
+ * Decodes webm/opus bytes to mono float PCM at `sampleRate` (one of OPUS_NATIVE_RATES). A damaged packet throws
+ * WebmOpusUnsupported, so the caller hands the file to ffmpeg, which conceals it and keeps the timeline.
  */
-function loadOpusDecoder(): OpusDecoderClass {
-  if (decoderClass) return decoderClass;
-  const distPath = path.join(path.dirname(require.resolve('opus-decoder')), 'dist', 'opus-decoder.min.js');
-  const module = { exports: {} as { OpusDecoder?: OpusDecoderClass } };
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluating the package's own UMD bundle as CommonJS
-  const factory = new Function('exports', 'require', 'module', readFileSync(distPath, 'utf8')) as (
-    e: unknown,
-    r: NodeRequire,
-    m: unknown,
-  ) => void;
-  factory.call(undefined, module.exports, createRequire(distPath), module);
-  if (!module.exports.OpusDecoder) throw new WebmOpusUnsupported('opus-decoder did not load');
-  decoderClass = module.exports.OpusDecoder;
-  return decoderClass;
-}
-
-/** Opus decodes natively at these rates; others go to ffmpeg. */
-export const OPUS_NATIVE_RATES = new Set([8000, 12000, 16000, 24000, 48000]);
-
-/** Decodes webm/opus bytes to mono float PCM at `sampleRate` (one of OPUS_NATIVE_RATES). */
-export async function decodeWebmOpus(bytes: Uint8Array, sampleRate = 16_000): Promise<Float32Array> {
+export function decodeWebmOpus(bytes: Uint8Array, sampleRate = 16_000): Float32Array {
   if (!OPUS_NATIVE_RATES.has(sampleRate)) throw new WebmOpusUnsupported(`sample rate ${sampleRate}`);
   const { track, frames } = demuxWebmOpus(bytes);
-  const OpusDecoder = loadOpusDecoder();
-  // OpusHead counts pre-skip at 48 kHz; opus-decoder skips that many samples at the output rate.
-  const decoder = new OpusDecoder({
-    sampleRate,
-    channels: track.channels,
-    preSkip: Math.round((track.preSkip * sampleRate) / 48_000),
-  });
-  try {
-    await decoder.ready;
-    const decoded = decoder.decodeFrames(frames);
-    if (decoded.samplesDecoded === 0) throw new WebmOpusUnsupported('no samples decoded');
-    const [left, right] = decoded.channelData;
-    if (!left) throw new WebmOpusUnsupported('no channel data');
-    if (!right || track.channels === 1) return left.subarray(0, decoded.samplesDecoded);
-    const mono = new Float32Array(decoded.samplesDecoded);
-    for (let i = 0; i < mono.length; i++) mono[i] = STEREO_TO_MONO * (left[i]! + right[i]!);
-    return mono;
-  } finally {
-    decoder.free();
+  const channels = track.channels === 2 ? 2 : 1;
+  const decoder = new Decoder({ channels, sample_rate: sampleRate as OpusRate });
+  const parts: Int16Array[] = [];
+  let total = 0;
+  for (const frame of frames) {
+    let pcm: Uint8Array;
+    try {
+      pcm = decoder.decode(frame);
+    } catch (error) {
+      throw new WebmOpusUnsupported(`damaged Opus packet: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    // copy out of the decoder's reused buffer; an Int16Array view needs an even byte offset, so copy bytewise
+    const samples = new Int16Array(pcm.length >> 1);
+    new Uint8Array(samples.buffer).set(pcm.subarray(0, samples.length * 2));
+    parts.push(samples);
+    total += samples.length / channels;
   }
+  // OpusHead counts pre-skip at 48 kHz.
+  const skip = Math.min(total, Math.round((track.preSkip * sampleRate) / 48_000));
+  if (total - skip <= 0) throw new WebmOpusUnsupported('no samples decoded');
+  const mono = new Float32Array(total - skip);
+  const scale = channels === 2 ? STEREO_TO_MONO / 32_768 : 1 / 32_768;
+  let frameIndex = 0; // sample frames decoded so far, before the skip
+  for (const samples of parts) {
+    const count = samples.length / channels;
+    for (let i = 0; i < count; i++, frameIndex++) {
+      if (frameIndex < skip) continue;
+      const value = channels === 2 ? samples[2 * i]! + samples[2 * i + 1]! : samples[i]!;
+      mono[frameIndex - skip] = value * scale;
+    }
+  }
+  return mono;
 }
