@@ -1,4 +1,4 @@
-import type { AnalysisEngines, ScoreOptions, SessionSummaryOptions, WatchedPhrase } from '@earshot/audio';
+import type { LoadedEngines, ScoreOptions, SessionSummaryOptions, WatchedPhrase } from '@earshot/audio';
 import type { JobName, JobPayloads } from '@earshot/contracts';
 import type { ChunksRepository, SessionsRepository } from '@earshot/db';
 import type { EventPublisher } from '@earshot/events';
@@ -17,7 +17,8 @@ export interface AnalyzerDeps {
   events: EventPublisher;
   /** Decodes stored audio to 16 kHz mono PCM (ffmpeg). */
   decode(input: NodeJS.ReadableStream, signal: AbortSignal): Promise<Float32Array>;
-  engines: AnalysisEngines;
+  /** The engines of this process's stages (ENGINES_BY_JOB). */
+  engines: LoadedEngines;
   analysis: {
     /** Exam-specific watch phrases are read from session metadata `watch_phrases`; wake phrases always apply. */
     phrasesFor(metadata: Record<string, unknown>): WatchedPhrase[];

@@ -1,3 +1,4 @@
+import type { EngineKind } from '@earshot/audio';
 import type { JobName, JobPayloads } from '@earshot/contracts';
 import type { JobContext } from '@earshot/queue';
 import { analyzeSpeakers, analyzeVoiceActivity, scoreChunk, transcribeSpeech } from './chunk-stages/chunk-stages';
@@ -15,6 +16,19 @@ export const PROCESSORS: { [N in JobName]: Processor<N> } = {
   'chunk.score': (deps, payload) => scoreChunk(deps, payload),
   'session.summary': (deps, payload) => summarizeSession(deps, payload),
 };
+
+/** The analysis engines each job uses: a process loads only those of its ANALYZER_STAGES. */
+export const ENGINES_BY_JOB: { [N in JobName]: readonly EngineKind[] } = {
+  'chunk.vad': ['vad'],
+  'chunk.speakers': ['speakers'],
+  'chunk.transcribe': ['transcriber', 'wakeSpotter'],
+  'chunk.score': [],
+  'session.summary': [],
+};
+
+export const enginesForJobs = (jobs: readonly JobName[]): EngineKind[] => [
+  ...new Set(jobs.flatMap((job) => ENGINES_BY_JOB[job])),
+];
 
 /** Called when a job fails for good: a chunk stage marks its chunk failed with the reason (no audio, no secrets). */
 export async function recordFinalFailure<N extends JobName>(deps: AnalyzerDeps, name: N, payload: JobPayloads[N], error: Error): Promise<void> {

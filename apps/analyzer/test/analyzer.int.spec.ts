@@ -13,20 +13,21 @@ let s3: TestS3Server;
 let runtime: Awaited<ReturnType<typeof createAnalyzerRuntime>>;
 let workers: WorkerSet;
 let producer: ReturnType<typeof createJobProducer>;
+let env: Record<string, string>;
 const publisher = createRecordingPublisher();
 
 beforeAll(async () => {
   [db, s3] = await Promise.all([createTestDatabase(), startTestS3Server()]);
   const prefix = uniquePrefix('analyzer');
-  const config = loadConfig({
+  env = {
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: 'analyzer-spec',
     LOG_LEVEL: 'silent',
-  });
-  runtime = await createAnalyzerRuntime(config);
+  };
+  runtime = await createAnalyzerRuntime(loadConfig(env));
   await runtime.deps.storage.ensureBucket();
   runtime.deps.events = publisher;
   workers = startAnalyzer({
@@ -75,6 +76,27 @@ async function waitForChunk(sessionId: string, chunkIndex: number, timeoutMs = 6
 }
 
 describe('analyzer stages (real Postgres, Redis, S3, ffmpeg, Silero VAD, pocketsphinx)', () => {
+  it('loads only the engines of the stages it runs (ANALYZER_STAGES)', async () => {
+    expect(runtime.deps.engines).toMatchObject({
+      vad: { engine: 'silero-v5' },
+      speakers: { engine: 'mfcc-bic' },
+      transcriber: { engine: 'pocketsphinx' },
+      wakeSpotter: { engine: 'speech-embedding' },
+    });
+    const vadAndScore = await createAnalyzerRuntime(loadConfig({ ...env, ANALYZER_STAGES: 'chunk.vad,chunk.score' }));
+    const transcribeOnly = await createAnalyzerRuntime(loadConfig({ ...env, ANALYZER_STAGES: 'chunk.transcribe' }));
+    try {
+      expect(Object.keys(vadAndScore.deps.engines).filter((k) => !['notices', 'close'].includes(k))).toEqual(['vad']);
+      expect(Object.keys(transcribeOnly.deps.engines).filter((k) => !['notices', 'close'].includes(k)).sort()).toEqual([
+        'transcriber',
+        'wakeSpotter',
+      ]);
+    } finally {
+      await Promise.all([vadAndScore.close(), transcribeOnly.close()]);
+    }
+  });
+
+
   it('runs vad → speakers → transcribe → score on a real chunk and summarises the session', async () => {
     const session = await runtime.deps.sessions.create({
       orgId: 'org-1',

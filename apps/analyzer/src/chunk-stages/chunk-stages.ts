@@ -16,6 +16,13 @@ import { decodeChunk, loadChunkForStage, queueNextStage, stageResult } from './s
 /** 16 kHz mono 16-bit PCM: the uncompressed size the compression ratio compares against. */
 const PCM_BYTES_PER_SEC = 16_000 * 2;
 
+/** An engine this stage needs; absent only when the process was started without the stage (ANALYZER_STAGES). */
+function engine<K extends 'vad' | 'speakers'>(deps: AnalyzerDeps, kind: K): NonNullable<AnalyzerDeps['engines'][K]> {
+  const loaded = deps.engines[kind];
+  if (!loaded) throw new Error(`this analyzer process has no ${kind} engine: its ANALYZER_STAGES leave that stage out`);
+  return loaded;
+}
+
 /**
  * Each stage: reload the chunk, do its one piece of analysis, store it under analysis_results[stage], queue the
  * next stage. Re-running a stage overwrites its own result with the same value (idempotent).
@@ -26,7 +33,7 @@ export async function analyzeVoiceActivity(deps: AnalyzerDeps, job: ChunkJob, si
   const { chunk } = loaded;
   await deps.chunks.markProcessing(job.sessionId, job.chunkIndex);
   const pcm = await decodeChunk(deps, chunk, signal);
-  const result: VadStageResult = await runVadStage(pcm, deps.engines.vad);
+  const result: VadStageResult = await runVadStage(pcm, engine(deps, 'vad'));
   await deps.chunks.saveStageResult(job.sessionId, job.chunkIndex, {
     stage: 'vad',
     result: { ...result },
@@ -46,7 +53,7 @@ export async function analyzeSpeakers(deps: AnalyzerDeps, job: ChunkJob, signal:
   const vad = stageResult<VadStageResult>(loaded.chunk, 'vad');
   if (!vad) throw new Error('speakers stage ran before vad');
   const pcm = vad.speechSegments.length ? await decodeChunk(deps, loaded.chunk, signal) : new Float32Array(0);
-  const result: SpeakerAnalysis = await runSpeakersStage(pcm, vad, deps.engines.speakers);
+  const result: SpeakerAnalysis = await runSpeakersStage(pcm, vad, engine(deps, 'speakers'));
   await deps.chunks.saveStageResult(job.sessionId, job.chunkIndex, {
     stage: 'speakers',
     result: { ...result },

@@ -33,16 +33,27 @@ import {
   type SessionStageResult,
 } from './stages';
 
-/** Engines loaded once and reused for every chunk (a worker holds one set). */
-export interface AnalysisEngines {
-  vad: Vad;
-  speakers: SpeakerEngine;
-  /** Absent: no transcription (phrases then come from keyword spotting only). */
+/** The engines a process can load. A worker loads only those its stages use (the analyzer's ANALYZER_STAGES). */
+export const ENGINE_KINDS = ['vad', 'speakers', 'transcriber', 'wakeSpotter'] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
+
+/** Engines loaded once and reused for every chunk; those not asked for are absent. */
+export interface LoadedEngines {
+  vad?: Vad;
+  speakers?: SpeakerEngine;
+  /** Absent: not asked for, or no transcription (phrases then come from keyword spotting only). */
   transcriber?: Transcriber;
   /** Absent when disabled or its model could not load (a notice says so): pocketsphinx spots wake phrases then. */
   wakeSpotter?: WakePhraseSpotter;
+  /** What runs reduced, for the engines loaded. */
   notices: string[];
   close(): Promise<void>;
+}
+
+/** Every engine, for the whole pipeline in one process (the CLI, tests). */
+export interface AnalysisEngines extends LoadedEngines {
+  vad: Vad;
+  speakers: SpeakerEngine;
 }
 
 export interface EngineOptions {
@@ -69,28 +80,40 @@ async function loadWakeSpotter(
   }
 }
 
-export async function createAnalysisEngines(options: EngineOptions = {}): Promise<AnalysisEngines> {
-  const vad = await createVad(options.vad);
-  const speakers = await createSpeakerEngine(options.speakers);
+/** Loads the engines of `kinds` only: a VAD-only worker does not load the wake spotter's models, and so on. */
+export async function loadEngines(kinds: readonly EngineKind[], options: EngineOptions = {}): Promise<LoadedEngines> {
+  const wants = new Set(kinds);
+  const vad = wants.has('vad') ? await createVad(options.vad) : undefined;
+  const speakers = wants.has('speakers') ? await createSpeakerEngine(options.speakers) : undefined;
   const transcriber =
-    options.transcriber === false ? undefined : createTranscriber(options.transcriber ?? { engine: 'pocketsphinx' });
-  const { wakeSpotter, notice: wakeNotice } = await loadWakeSpotter(options.wakeSpotter);
+    !wants.has('transcriber') || options.transcriber === false
+      ? undefined
+      : createTranscriber(options.transcriber ?? { engine: 'pocketsphinx' });
+  const { wakeSpotter, notice: wakeNotice } = wants.has('wakeSpotter')
+    ? await loadWakeSpotter(options.wakeSpotter)
+    : {};
   const notices = [
-    vad.notice,
-    speakers.notice,
+    vad?.notice,
+    speakers?.notice,
     transcriber && 'notice' in transcriber ? transcriber.notice : undefined,
     wakeNotice,
   ].filter((n): n is string => Boolean(n));
   return {
-    vad,
-    speakers,
+    ...(vad ? { vad } : {}),
+    ...(speakers ? { speakers } : {}),
     ...(transcriber ? { transcriber } : {}),
     ...(wakeSpotter ? { wakeSpotter } : {}),
     notices,
     async close() {
-      await Promise.all([vad.close(), speakers.close(), transcriber?.close(), wakeSpotter?.close()]);
+      await Promise.all([vad?.close(), speakers?.close(), transcriber?.close(), wakeSpotter?.close()]);
     },
   };
+}
+
+export async function createAnalysisEngines(options: EngineOptions = {}): Promise<AnalysisEngines> {
+  const engines = await loadEngines(ENGINE_KINDS, options);
+  if (!engines.vad || !engines.speakers) throw new Error('VAD and speaker engines did not load');
+  return { ...engines, vad: engines.vad, speakers: engines.speakers };
 }
 
 export interface AnalyzeOptions {
