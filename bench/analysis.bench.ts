@@ -1,6 +1,7 @@
 /**
  * `npm run bench:analysis`: milliseconds per 30 s chunk for each analysis stage on one core (pinned with taskset),
  * and wall time and peak RSS for one hour of audio (without transcription) in one process and split over two.
+ * Chunks are encoded like the exam page's recorder (48 kHz Opus, 60 ms packets, 64 kbit/s).
  * Writes bench/results/analysis.json and .md. Options: --data DIR (evaldata), --skip-hour, --runs N.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -20,7 +21,10 @@ import {
   scoreChunk,
   spotPhrasesInAudio,
   createWakePhraseSpotter,
+  ENGINE_KINDS,
+  loadEngines,
   summarizeLevels,
+  type EngineKind,
 } from '@earshot/audio';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -36,6 +40,7 @@ const { values } = parseArgs({
     from: { type: 'string' },
     to: { type: 'string' },
     file: { type: 'string' },
+    kinds: { type: 'string' },
   },
 });
 const dataDir = path.resolve(values.data ?? process.env.EARSHOT_EVALDATA ?? path.join(REPO_ROOT, '../shared/evaldata'));
@@ -58,9 +63,16 @@ async function timeMs(runs: number, work: () => Promise<unknown>): Promise<numbe
   return Math.round(median(times) * 10) / 10;
 }
 
-function toWebm(source: string, webm: string): string {
-  if (!existsSync(webm))
-    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', source, '-c:a', 'libopus', '-b:a', '32k', webm]);
+/**
+ * What the exam page uploads: Chromium's MediaRecorder encodes Opus at 48 kHz in 60 ms packets
+ * (audio_track_opus_encoder.cc), at the recorder's default 64 kbit/s (libs/recorder).
+ */
+const RECORDER_OPUS = ['-ar', '48000', '-c:a', 'libopus', '-b:a', '64k', '-frame_duration', '60'];
+/** The 16 kHz, 32 kbit/s webm earlier benchmarks used: Opus codes it as SILK wideband, which decodes faster. */
+const WIDEBAND_OPUS = ['-c:a', 'libopus', '-b:a', '32k'];
+
+function toWebm(source: string, webm: string, codec = RECORDER_OPUS): string {
+  if (!existsSync(webm)) execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-i', source, ...codec, webm]);
   return webm;
 }
 
@@ -69,7 +81,7 @@ function toWebm(source: string, webm: string): string {
  * (pyannote sample, 75 % speech). The common exam case: a quiet room (pink noise at about -50 dBFS) in which the
  * candidate reads for 6 s (LibriSpeech reader from 10 s).
  */
-function chunkFiles(): { conversation: string; exam: string; wav: string } {
+function chunkFiles(): { conversation: string; conversationWideband: string; exam: string; wav: string } {
   const source = path.join(dataDir, 'clips/pyannote_sample_2spk.wav');
   const reader = path.join(dataDir, 'clips/librispeech_quilter.wav');
   if (!existsSync(source) || !existsSync(reader)) throw new Error(`no evaldata at ${dataDir} (use --data)`);
@@ -82,8 +94,9 @@ function chunkFiles(): { conversation: string; exam: string; wav: string } {
     execFileSync('sox', ['-m', room, delayed, examWav, 'trim', '0', '30']);
   }
   return {
-    conversation: toWebm(source, path.join(workDir, 'chunk-30s.webm')),
-    exam: toWebm(examWav, path.join(workDir, 'exam-30s.webm')),
+    conversation: toWebm(source, path.join(workDir, 'chunk-30s-48k.webm')),
+    conversationWideband: toWebm(source, path.join(workDir, 'chunk-30s.webm'), WIDEBAND_OPUS),
+    exam: toWebm(examWav, path.join(workDir, 'exam-30s-48k.webm')),
     wav: source,
   };
 }
@@ -131,7 +144,7 @@ async function benchCoreStages(
 }
 
 async function benchStages(runs: number): Promise<Record<string, number>> {
-  const { conversation, exam, wav } = chunkFiles();
+  const { conversation, conversationWideband, exam, wav } = chunkFiles();
   const pcm = await decodeToPcm(conversation);
   const examPcm = await decodeToPcm(exam);
   const vadDefault = await createSileroVad();
@@ -152,6 +165,7 @@ async function benchStages(runs: number): Promise<Record<string, number>> {
     'examChunk.vadEveryFrameMs': await timeMs(runs, () => vadEveryFrame.detect(examPcm)),
     'conversationChunk.vadSequentialMs': await timeMs(runs, () => vad1.detect(pcm)),
     'decode.fluentFfmpegWebmMs': await timeMs(runs, () => decodeWithFluentFfmpeg(conversation)),
+    'decode.widebandWebmMs': await timeMs(runs, () => decodeToPcm(conversationWideband)),
     'decode.wavMs': await timeMs(runs, () => decodeToPcm(wav)),
     'transcribe.keywordSpottingMs': await timeMs(Math.min(runs, 3), () => spotPhrasesInAudio(pcm, segments, phrases)),
     'transcribe.pocketsphinxMs': await timeMs(1, () => pocketsphinx.transcribe(pcm, segments)),
@@ -302,24 +316,71 @@ async function benchHour(): Promise<Record<string, unknown>> {
   };
 }
 
+/** Child part: load the engines of `kinds` (comma-separated, may be empty); print the load time and the RSS. */
+async function engineMemory(kinds: EngineKind[]): Promise<void> {
+  const started = performance.now();
+  const engines = await loadEngines(kinds);
+  const loadMs = Math.round(performance.now() - started);
+  const rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
+  await engines.close();
+  process.stdout.write(`${JSON.stringify({ rssMb, loadMs })}\n`);
+}
+
+/**
+ * Resident memory of a worker process after loading the engines its stages use: what a chunk.score or
+ * session.summary process saves by not loading any (the analyzer loads per ANALYZER_STAGES).
+ */
+function benchEngineMemory(): Record<string, { rssMb: number; loadMs: number }> {
+  const sets: Record<string, EngineKind[]> = {
+    none: [],
+    vad: ['vad'],
+    speakers: ['speakers'],
+    'transcriber+wakeSpotter': ['transcriber', 'wakeSpotter'],
+    all: [...ENGINE_KINDS],
+  };
+  return Object.fromEntries(
+    Object.entries(sets).map(([name, kinds]) => {
+      const output = execFileSync(TSX, [SCRIPT, '--part', 'engines', '--kinds', kinds.join(',')], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      return [name, JSON.parse(output.trim().split('\n').pop()!) as { rssMb: number; loadMs: number }];
+    }),
+  );
+}
+
 async function main(): Promise<void> {
+  if (values.part === 'engines')
+    return engineMemory((values.kinds ?? '').split(',').filter(Boolean) as EngineKind[]);
   if (values.part === 'range') return analyzeRange(values.file!, Number(values.from), Number(values.to));
   const runs = Number(values.runs ?? 7);
+  if (values.part === 'decode') {
+    const file = chunkFiles().conversation;
+    process.stdout.write(`${JSON.stringify({ decodeMs: await timeMs(runs, () => decodeToPcm(file)) })}\n`);
+    return;
+  }
   if (values.part === 'stages') {
     process.stdout.write(`${JSON.stringify(await benchStages(runs))}\n`);
     return;
   }
   // Stages on one core: re-run this script pinned to CPU 0 (ffmpeg children inherit the pinning).
   const hasTaskset = existsSync('/usr/bin/taskset');
-  const stagesOutput = execFileSync(
-    hasTaskset ? 'taskset' : TSX,
-    [...(hasTaskset ? ['-c', '0', TSX] : []), SCRIPT, '--part', 'stages', '--runs', String(runs), '--data', dataDir],
-    {
+  const runPinned = <T>(part: string, env: NodeJS.ProcessEnv = process.env): T => {
+    const args = [SCRIPT, '--part', part, '--runs', String(runs), '--data', dataDir];
+    const output = execFileSync(hasTaskset ? 'taskset' : TSX, hasTaskset ? ['-c', '0', TSX, ...args] : args, {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const stages = JSON.parse(stagesOutput.trim().split('\n').pop()!) as Record<string, number>;
+      env,
+    });
+    return JSON.parse(output.trim().split('\n').pop()!) as T;
+  };
+  const stages = runPinned<Record<string, number>>('stages');
+  // The same decode with @evan/opus's WebAssembly build, which runs where its native addon does not load.
+  stages['decode.webmWasmFallbackMs'] = runPinned<{ decodeMs: number }>('decode', {
+    ...process.env,
+    OPUS_FORCE_WASM: '1',
+  }).decodeMs;
+  const engineLoad = benchEngineMemory();
   const hour = values['skip-hour'] ? undefined : await benchHour();
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -331,7 +392,7 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   writeFileSync(
     path.join(out, 'analysis.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), machine, stagesPer30sChunkMs: stages, hour }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, stagesPer30sChunkMs: stages, engineLoad, hour }, null, 2)}\n`,
   );
   const coreNames = ['decodeMs', 'vadMs', 'levelsMs', 'speakersMs', 'scoreMs', 'totalMs', 'speechSec'];
   const rows = [
@@ -367,6 +428,16 @@ async function main(): Promise<void> {
     `Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; stages pinned to one core: ${machine.pinnedToOneCore}`,
     '',
     ...rows,
+    '',
+    '| engines a worker process loads (the analyzer jobs that use them) | load time | RSS after loading |',
+    '| --- | --- | --- |',
+    ...Object.entries({
+      none: 'none (chunk.score, session.summary)',
+      vad: 'vad (chunk.vad)',
+      speakers: 'speakers (chunk.speakers)',
+      'transcriber+wakeSpotter': 'transcriber + wake spotter (chunk.transcribe)',
+      all: 'all (every job in one process, the default)',
+    }).map(([key, label]) => `| ${label} | ${engineLoad[key]!.loadMs} ms | ${engineLoad[key]!.rssMb} MB |`),
     ...hourRows,
     '',
   ].join('\n');
