@@ -1,12 +1,13 @@
 /**
  * `npm run train:wake [-- --dir DIR --shard i/n|real|hard --epochs N --hidden H --holdout v1,v2 --no-center
- * --no-real --negative-stride N --calibrate MODEL --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
+ * --no-real --negative-stride N --accented --seed N --calibrate MODEL --ensemble A,B,.. --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
  * defaults reproduce the committed model.
  * 1. clips (cached in DIR, default $TMPDIR/earshot-wake-train): TTS phrases in carrier sentences, near misses and
  *    other speech in the training voices (training-data.ts), fortune sentences as more negatives, real recorded
  *    speech from Debian packages as negatives and as context around phrases, near-miss fragments (real-speech.ts);
  * 2. speech embeddings of every clip, cached beside it. `--shard i/n` does steps 1-2 for every n-th voice and
- *    stops, `--shard real` and `--shard hard` the real-speech and near-miss clips, so processes can share the work;
+ *    stops, `--shard real` and `--shard hard` the real-speech and near-miss clips, `--shard accented` the accented
+ *    voices (`--accented` trains on them too), so processes can share the work;
  * 3. a one-hidden-layer classifier over windows of 16 embeddings (centred on their clip's mean), Adam on a
  *    class-weighted cross-entropy;
  * 4. per-phrase thresholds calibrated on the `--holdout` voices (kept out of training): the lowest with no false
@@ -27,6 +28,7 @@ import {
 import {
   createWakeHead,
   encodeFloat32,
+  ensembleOf,
   forward,
   PHRASE_MARGIN_AFTER_SEC,
   PHRASE_MARGIN_BEFORE_SEC,
@@ -37,6 +39,8 @@ import { findWakeRuns } from '../../libs/audio/src/phrases/embedding.spotter';
 import { ensureDebianPackages, hasCommand } from '../debian-packages';
 import { generateNearMissClips, generateRealSpeechClips, REAL_SPEECH_PACKAGES } from './real-speech';
 import {
+  ACCENTED_VOICE_PACKAGES,
+  ACCENTED_VOICES,
   generateExtraNegatives,
   generateTrainingClips,
   seededRandom,
@@ -64,10 +68,17 @@ const { values } = parseArgs({
     'negative-stride': { type: 'string', default: '1' },
     /** Calibrate this model file on the validation voices and print the result (no training). */
     calibrate: { type: 'string' },
+    /** Model files (comma-separated) averaged into one ensemble, calibrated on the validation voices, written to --out. */
+    ensemble: { type: 'string' },
     extra: { type: 'string', default: '100' },
     'no-real': { type: 'boolean', default: false },
+    /** Seed of the initial weights and the sample order. */
+    seed: { type: 'string', default: '7' },
+    /** Also train on the accented natural voices (training-data.ts ACCENTED_VOICES). */
+    accented: { type: 'boolean', default: false },
   },
 });
+const trainingVoices: readonly string[] = values.accented ? [...TRAINING_VOICES, ...ACCENTED_VOICES] : TRAINING_VOICES;
 
 interface Loaded {
   clip: TrainingClip;
@@ -154,7 +165,7 @@ function train(
   epochs: number,
 ) {
   const classes = WAKE_CLASSES.length + 1;
-  const random = seededRandom(7);
+  const random = seededRandom(Number(values.seed));
   const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   const w1 = Float32Array.from({ length: hiddenSize * INPUT }, () => gaussian() * Math.sqrt(2 / INPUT));
   const b1 = new Float32Array(hiddenSize);
@@ -323,6 +334,7 @@ function ensureTrainingTools(): void {
         { packageName: 'festvox-kallpc16k', dir: '/usr/share/festival/voices/english/kal_diphone' },
         { packageName: 'fortunes', dir: '/usr/share/games/fortunes' },
         ...REAL_SPEECH_PACKAGES,
+        ...(values.accented ? ACCENTED_VOICE_PACKAGES : []),
       ]
         .filter((p) => !existsSync(p.dir))
         .map((p) => p.packageName),
@@ -348,15 +360,16 @@ async function main(): Promise<void> {
   }
   if (values.shard) {
     const [index, total] = values.shard.split('/').map(Number) as [number, number];
-    const voices = TRAINING_VOICES.filter((_, i) => i % total === index);
+    const voices =
+      values.shard === 'accented' ? ACCENTED_VOICES : TRAINING_VOICES.filter((_, i) => i % total === index);
     const clips = [...generateTrainingClips(dir, voices), ...extraNegatives(dir, voices)];
     await embedClips(clips);
     process.stderr.write(`shard ${values.shard}: ${clips.length} clips ready\n`);
     return;
   }
   const clips = [
-    ...generateTrainingClips(dir),
-    ...extraNegatives(dir, TRAINING_VOICES),
+    ...generateTrainingClips(dir, trainingVoices),
+    ...extraNegatives(dir, trainingVoices),
     ...(values['no-real'] ? [] : generateRealSpeechClips(path.join(dir, 'real'))),
     ...(values['no-real'] ? [] : generateNearMissClips(path.join(dir, 'hard'))),
   ];
@@ -365,6 +378,25 @@ async function main(): Promise<void> {
   const all = load(clips);
   const trainSet = all.filter((l) => !holdout.has(baseVoice(l.clip.voice)));
   const validation = all.filter((l) => holdout.has(baseVoice(l.clip.voice)));
+  if (values.ensemble) {
+    const [first, ...others] = values.ensemble
+      .split(',')
+      .map((file) => JSON.parse(readFileSync(file, 'utf8')) as WakeHeadModel);
+    const model = ensembleOf(first!, others);
+    const scored = scoreClips(model, validation);
+    const calibrated = calibrate(model, scored);
+    model.thresholds = calibrated.thresholds;
+    model.minWindows = calibrated.minWindows;
+    model.training = {
+      ...model.training,
+      command: `npm run train:wake -- ${process.argv.slice(2).join(' ')}`.trim(),
+      ensemble: `the mean of ${others.length + 1} heads: ${values.ensemble}`,
+      validationClips: clipFigures(model, scored),
+    };
+    writeFileSync(values.out!, `${JSON.stringify(model)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...calibrated, validationClips: model.training.validationClips }, null, 1)}\n`);
+    return;
+  }
   if (values.calibrate) {
     // An existing model calibrated on these validation voices: its thresholds and validation figures.
     const existing = JSON.parse(readFileSync(values.calibrate, 'utf8')) as WakeHeadModel;

@@ -4,7 +4,7 @@
  * telephone variations. None of the eval's sentences (eval/generate-cases.ts) and none of its held-out voices
  * are used, so the eval's held-out figures stay honest.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { durationOf, keyClick, noise, silence, trimmedSpeech } from '../../libs/audio/test/audio-fixtures';
 import { sox, synthesize } from '../generate-cases';
@@ -143,6 +143,68 @@ export const TRAINING_VOICES = [
   'en-us-nyc+klatt2',
 ];
 
+/**
+ * `train:wake --accented`: natural voices of other languages (festival voices packaged in Debian), all of them
+ * women's, where the training voices above hold no natural woman's voice. Each says the phrases as a speaker of
+ * her language would, respelled in its spelling; the carriers and negatives stay English text, which these voices
+ * read with their own letter-to-sound rules (foreign-sounding speech: a negative like any other). None of them is
+ * an eval voice.
+ */
+const ACCENTED_PHRASE_TEXT: Record<string, Record<(typeof WAKE_CLASSES)[number], string[]>> = {
+  'festival:lp_diphone': {
+    'hey siri': ['Ei Siri'],
+    'ok google': ['Okei Gugol'],
+    'hey google': ['Ei Gugol'],
+    alexa: ['Alexa'],
+    'hey cortana': ['Ei Cortana'],
+  },
+  'festival:suo_fi_lj_diphone': {
+    'hey siri': ['Hei Siri'],
+    'ok google': ['Okei Guugel'],
+    'hey google': ['Hei Guugel'],
+    alexa: ['Aleksa'],
+    'hey cortana': ['Hei Kortana'],
+  },
+  'festival:upc_ca_ona_hts': {
+    'hey siri': ['Ei Siri'],
+    'ok google': ['Okei Gugol'],
+    'hey google': ['Ei Gugol'],
+    alexa: ['Alexa'],
+    'hey cortana': ['Ei Cortana'],
+  },
+  'festival:czech_dita': {
+    'hey siri': ['Hej Siri'],
+    'ok google': ['Oukej Gugl'],
+    'hey google': ['Hej Gugl'],
+    alexa: ['Aleksa'],
+    'hey cortana': ['Hej Kortana'],
+  },
+};
+export const ACCENTED_VOICES = Object.keys(ACCENTED_PHRASE_TEXT);
+/** Debian packages of the accented voices. */
+export const ACCENTED_VOICE_PACKAGES = [
+  { packageName: 'festvox-italp16k', dir: '/usr/share/festival/voices/italian/lp_diphone' },
+  { packageName: 'festvox-suopuhe-lj', dir: '/usr/share/festival/voices/finnish/suo_fi_lj_diphone' },
+  { packageName: 'festvox-ca-ona-hts', dir: '/usr/share/festival/voices/catalan/upc_ca_ona_hts' },
+  { packageName: 'festvox-czech-dita', dir: '/usr/share/festival/voices/czech/czech_dita' },
+];
+
+const phraseTextsOf = (voice: string, phrase: (typeof WAKE_CLASSES)[number]): string[] =>
+  ACCENTED_PHRASE_TEXT[voice]?.[phrase] ?? PHRASE_TEXT[phrase];
+
+/**
+ * synthesize(), except that festival's other-language front ends fail on some English text and exit 0 with an
+ * empty file (Italian on a question mark): then once more with `?` and `!` as full stops, and false when that
+ * fails too (the caller skips the sentence). The English voices never take the second path.
+ */
+function trySynthesize(raw: string, text: string, voice: string, rate: number): boolean {
+  const made = (): boolean => existsSync(raw) && statSync(raw).size > 1024;
+  synthesize(raw, text, voice, rate);
+  if (made()) return true;
+  synthesize(raw, text.replace(/[?!]/g, '.'), voice, rate);
+  return made();
+}
+
 export interface TrainingClip {
   file: string;
   /** Class index into WAKE_CLASSES, or -1 for no phrase. */
@@ -153,6 +215,8 @@ export interface TrainingClip {
   voice: string;
   variant: string;
 }
+
+class SynthesisFailed extends Error {}
 
 /** A deterministic pseudo-random sequence (mulberry32), so the data repeats. */
 export function seededRandom(seed: number): () => number {
@@ -271,32 +335,43 @@ interface Utterance {
 function utterancesOf(voice: string, dir: string, random: () => number): Utterance[] {
   const rate = 140 + Math.round(random() * 40);
   let counter = 0;
+  const utterances: Utterance[] = [];
   const speech = (text: string): string => {
     const raw = path.join(dir, `${counter}.raw.wav`);
     const out = path.join(dir, `${counter++}.wav`);
-    synthesize(raw, text, voice, rate);
+    if (!trySynthesize(raw, text, voice, rate)) throw new SynthesisFailed(`${voice} could not say "${text}"`);
     return trimmedSpeech(raw, out);
   };
-  const utterances: Utterance[] = [];
+  /** An utterance the voice cannot say is left out (only festival's other-language voices have any). */
+  const tryPush = (make: () => Utterance): void => {
+    try {
+      utterances.push(make());
+    } catch (error) {
+      if (!(error instanceof SynthesisFailed)) throw error;
+      process.stderr.write(`  skipped: ${error.message}\n`);
+    }
+  };
   for (const [phraseClass, phrase] of WAKE_CLASSES.entries()) {
     for (const [i, carrier] of CARRIERS.entries()) {
-      const texts = PHRASE_TEXT[phrase];
+      const texts = phraseTextsOf(voice, phrase);
       const text = texts[i % texts.length]!;
       const at = carrier.indexOf('{P}');
       const prefix = carrier.slice(0, at).replace(/[,\s]+$/, '');
       const throughPhrase = carrier.slice(0, at) + text;
       const full = carrier.replace('{P}', text);
-      const startSec = prefix ? durationOf(speech(prefix)) : 0;
-      const endSec = durationOf(speech(throughPhrase));
-      utterances.push({
-        file: full === throughPhrase ? path.join(dir, `${counter - 1}.wav`) : speech(full),
-        phraseClass,
-        startSec,
-        endSec,
+      tryPush(() => {
+        const startSec = prefix ? durationOf(speech(prefix)) : 0;
+        const endSec = durationOf(speech(throughPhrase));
+        return {
+          file: full === throughPhrase ? path.join(dir, `${counter - 1}.wav`) : speech(full),
+          phraseClass,
+          startSec,
+          endSec,
+        };
       });
     }
   }
-  for (const text of NEGATIVES) utterances.push({ file: speech(text), phraseClass: -1 });
+  for (const text of NEGATIVES) tryPush(() => ({ file: speech(text), phraseClass: -1 }));
   return utterances;
 }
 
@@ -400,14 +475,14 @@ export function generateExtraNegatives(
     const voiceDir = path.join(voiceDirOf(dir, voice), 'extra');
     clips.push(
       ...cachedClips(voiceDir, () => {
-        const random = seededRandom(5000 + TRAINING_VOICES.indexOf(voice));
+        const random = seededRandom(5000 + [...TRAINING_VOICES, ...ACCENTED_VOICES].indexOf(voice));
         const variants = variantsOf(voice);
         const rate = 140 + Math.round(random() * 40);
         const voiceClips: TrainingClip[] = [];
         for (let k = 0; k < perVoice; k++) {
           const text = sentences[Math.floor(random() * sentences.length)]!;
           const raw = path.join(voiceDir, `${k}.raw.wav`);
-          synthesize(raw, text, voice, rate);
+          if (!trySynthesize(raw, text, voice, rate)) continue;
           const speech = trimmedSpeech(raw, path.join(voiceDir, `${k}.wav`));
           const variant = variants[k % variants.length]!;
           const variation = pickVariation(random, variant);

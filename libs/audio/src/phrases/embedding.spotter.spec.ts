@@ -1,6 +1,6 @@
 import { detectWakeWindows, planWakeRegions } from './embedding.spotter';
 import { EMBEDDING_DIM, EMBEDDING_HOP_SEC } from './speech-embedding';
-import { createWakeHead, decodeFloat32, encodeFloat32, type WakeHeadModel } from './wake-head';
+import { createWakeHead, decodeFloat32, encodeFloat32, ensembleOf, type WakeHeadModel } from './wake-head';
 import { phrasesLeftToPocketsphinx } from '../pipeline/stages';
 import { buildPhraseList } from './phrases.types';
 
@@ -66,6 +66,19 @@ describe('wake head', () => {
     expect(probabilities[0]).toBeGreaterThan(0.99); // window 0: none
     expect(probabilities[3 + 1]).toBeGreaterThan(0.85); // window 1: alexa
     expect(probabilities[6 + 2]).toBeGreaterThan(0.99); // window 2: hey siri
+  });
+
+  it('averages the probabilities of an ensemble of heads', () => {
+    const one = probeHead().model;
+    // A second head that always says "none": the ensemble's probabilities are the mean of both.
+    const none: WakeHeadModel = { ...one, b2: [30, -30, -30] };
+    const input = embeddingsWith([0, 1, 2, 0]);
+    const a = createWakeHead(one).scoreWindows(input).probabilities;
+    const b = createWakeHead(none).scoreWindows(input).probabilities;
+    const both = createWakeHead(ensembleOf(one, [none])).scoreWindows(input).probabilities;
+    both.forEach((p, i) => expect(p).toBeCloseTo((a[i]! + b[i]!) / 2, 6));
+    expect(both[3 + 1]).toBeLessThan(0.5); // alexa, certain in one head, is halved
+    expect(() => ensembleOf(one, [{ ...none, classes: ['none', 'x', 'y'] }])).toThrow(/share/);
   });
 });
 

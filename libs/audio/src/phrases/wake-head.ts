@@ -28,8 +28,33 @@ export interface WakeHeadModel {
   minWindows: number;
   /** Embeddings are centred on the mean of the stretch they come from before scoring (`centerEmbeddings`). */
   centered?: boolean;
+  /**
+   * More heads trained the same way (other seeds): a window's probabilities are the mean over this head and
+   * these. The thresholds above are calibrated on that mean.
+   */
+  moreMembers?: WakeHeadWeights[];
   /** How it was trained (data, epochs, figures): documentation, not used at run time. */
   training?: Record<string, unknown>;
+}
+
+/** The weights of one head: what differs between the members of an ensemble. */
+export type WakeHeadWeights = Pick<WakeHeadModel, 'hidden' | 'mean' | 'std' | 'w1' | 'b1' | 'w2' | 'b2'>;
+
+/** Heads of other files as `moreMembers` of `model` (their thresholds, figures and settings are not kept). */
+export function ensembleOf(model: WakeHeadModel, others: readonly WakeHeadModel[]): WakeHeadModel {
+  const weightsOf = ({ hidden, mean, std, w1, b1, w2, b2 }: WakeHeadWeights): WakeHeadWeights => ({
+    hidden,
+    mean,
+    std,
+    w1,
+    b1,
+    w2,
+    b2,
+  });
+  for (const other of others)
+    if (other.windowEmbeddings !== model.windowEmbeddings || other.classes.join() !== model.classes.join())
+      throw new Error('ensemble members must share classes and window length');
+  return { ...model, moreMembers: [...(model.moreMembers ?? []), ...others.map(weightsOf)] };
 }
 
 /**
@@ -73,28 +98,33 @@ export function loadWakeHead(file = defaultWakeHeadPath()): WakeHead {
 
 export function createWakeHead(model: WakeHeadModel): WakeHead {
   const inputSize = model.windowEmbeddings * EMBEDDING_DIM;
-  const w1 = decodeFloat32(model.w1);
-  const w2 = decodeFloat32(model.w2);
   const classes = model.classes.length;
-  if (w1.length !== model.hidden * inputSize || w2.length !== classes * model.hidden)
-    throw new Error('wake head weights do not match their declared sizes');
-  const invStd = model.std.map((s) => 1 / s);
-  const hidden = new Float32Array(model.hidden);
+  const members = [model, ...(model.moreMembers ?? [])].map((weights) => {
+    const w1 = decodeFloat32(weights.w1);
+    const w2 = decodeFloat32(weights.w2);
+    if (w1.length !== weights.hidden * inputSize || w2.length !== classes * weights.hidden)
+      throw new Error('wake head weights do not match their declared sizes');
+    return { weights, w1, w2, invStd: weights.std.map((s) => 1 / s), hidden: new Float32Array(weights.hidden) };
+  });
   return {
     model,
     windowSpanSec: windowSpanSec(model.windowEmbeddings),
     scoreWindows({ data, count }) {
-      // Standardised once; a window is then a contiguous slice of them.
-      const standardised = new Float32Array(count * EMBEDDING_DIM);
-      for (let i = 0; i < standardised.length; i++) {
-        const d = i % EMBEDDING_DIM;
-        standardised[i] = (data[i]! - model.mean[d]!) * invStd[d]!;
-      }
       const windows = Math.max(0, count - model.windowEmbeddings + 1);
       const probabilities = new Float32Array(windows * classes);
-      for (let j = 0; j < windows; j++) {
-        const input = standardised.subarray(j * EMBEDDING_DIM, j * EMBEDDING_DIM + inputSize);
-        forward(input, w1, model.b1, w2, model.b2, hidden, probabilities.subarray(j * classes, (j + 1) * classes));
+      const memberOut = new Float32Array(classes);
+      const standardised = new Float32Array(count * EMBEDDING_DIM);
+      for (const { weights, w1, w2, invStd, hidden } of members) {
+        // Standardised once per member; a window is then a contiguous slice of them.
+        for (let i = 0; i < standardised.length; i++) {
+          const d = i % EMBEDDING_DIM;
+          standardised[i] = (data[i]! - weights.mean[d]!) * invStd[d]!;
+        }
+        for (let j = 0; j < windows; j++) {
+          const input = standardised.subarray(j * EMBEDDING_DIM, j * EMBEDDING_DIM + inputSize);
+          forward(input, w1, weights.b1, w2, weights.b2, hidden, memberOut);
+          for (let c = 0; c < classes; c++) probabilities[j * classes + c]! += memberOut[c]! / members.length;
+        }
       }
       return { probabilities, windows };
     },
