@@ -505,7 +505,7 @@ export function synthesizePhrase(
   voice: string,
   k: number,
 ): string {
-  const texts = PHRASE_TEXT[phrase];
+  const texts = phraseTextsOf(voice, phrase);
   return synthesizeText(base, texts[k % texts.length]!, voice, k);
 }
 

@@ -137,8 +137,8 @@ export function demuxWebmOpus(bytes: Uint8Array): WebmOpusContent {
 /*
  * Decoder: @evan/opus (MIT), libopus as a prebuilt Node-API addon for linux/macOS/windows on x64 and arm64, with
  * libopus in WebAssembly (in the same package) where no addon loads. Its `decode` returns interleaved 16-bit PCM
- * in a buffer the next call reuses, and throws on a damaged packet. On a recorder chunk the addon takes about 80 %
- * of the time opus-decoder's WebAssembly took (bench/analysis.bench.ts, docs/analysis.md).
+ * in a buffer the next call reuses, and throws on a damaged packet. On a recorder chunk the addon took 0.74× the
+ * time of opus-decoder's WebAssembly, its own WebAssembly build 0.86× (docs/analysis.md, Decode).
  */
 type OpusRate = 8000 | 12000 | 16000 | 24000 | 48000;
 /** Opus decodes natively at these rates; others go to ffmpeg. */
