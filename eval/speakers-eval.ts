@@ -21,6 +21,7 @@ import {
   type SpeakerOptions,
   type SpeechSegment,
 } from '@earshot/audio';
+import { ensureEvalTools } from './debian-packages';
 import { generateCases } from './generate-cases';
 import { generateSpeakerCases } from './speaker-cases';
 
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
     return;
   }
   const casesDir = path.resolve(values.cases ?? path.join(tmpdir(), 'earshot-speaker-cases'));
+  if (values.fresh || !existsSync(path.join(casesDir, 'cases.json'))) ensureEvalTools('speakers-eval');
   const cases = loadCases(dataDir, casesDir, values.fresh ?? false);
 
   const vadFile = path.join(casesDir, 'vad.json');

@@ -73,6 +73,24 @@ describe('mfcc-bic speaker counting (generated voices)', () => {
     expect(briefTurns.every((turn) => turn.endSec - turn.startSec < 1.5)).toBe(true);
   });
 
+  it('hears a one-word answer in another pitch in a chunk with little speech', async () => {
+    // A sparse meeting chunk (like the real ami_tst01_sparse): 2 s of one woman, then a man's "Yes, I do.", of
+    // which the pitched part loud enough to count is about 0.4 s.
+    const parts = [
+      silence(fx.file('sp0.wav'), 3),
+      speak(fx.file('sp1.wav'), 'Okay, so what do you think?', { voice: 'en+f4' }),
+      silence(fx.file('sp2.wav'), 0.8),
+      speak(fx.file('sp3.wav'), 'Yes, I do.', { voice: 'en-us' }),
+      silence(fx.file('sp4.wav'), 1),
+    ];
+    const pcm = await decodeToPcm(concat(fx.file('sparse.wav'), parts));
+    const { segments } = await vad.detect(pcm);
+    expect(analyzeSpeakersMfccBic(pcm, segments).speakerCount).toBe(2);
+    // What the earlier thresholds (0.5 s of such speech, 8 and 20 voiced windows) left at one voice.
+    const before = { minShortVoiceSec: 0.5, minTurnVoicedWindows: 8, minVoicePitchWindows: 20 };
+    expect(analyzeSpeakersMfccBic(pcm, segments, before).speakerCount).toBe(1);
+  });
+
   it('keeps one voice whose pitch and pace change from sentence to sentence', async () => {
     const prosody = [
       { pitch: 30, speedWpm: 140 },

@@ -28,11 +28,11 @@ export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
   splitMarginPerFrame: 0.08,
   minPieceSec: 0.6,
   shortTurnSemitones: 8,
-  minShortVoiceSec: 0.5,
+  minShortVoiceSec: 0.2,
+  minTurnVoicedWindows: 6,
+  minVoicePitchWindows: 10,
 };
 
-/** A stretch needs this many voiced 40 ms windows for its median pitch to count (short-turn rule). */
-const MIN_TURN_VOICED_WINDOWS = 8;
 /** Clusters this close in median pitch get `splitMarginPerFrame` (eval: 1-2.5 semitones counted the same). */
 const SAME_PITCH_SEMITONES = 1.5;
 /** ΔBIC per frame that maps to a confidence of about 0.73 (logistic). Heuristic scale. */
@@ -208,7 +208,10 @@ function findShortTurnVoice(
   opts: Required<SpeakerOptions>,
 ): { pieces: Set<number>; marginSemitones: number } | undefined {
   const voicePitches = clusters.map((_, c) =>
-    medianSemitones(pieces.filter((_, p) => labelOfPiece.get(p) === c).flatMap((piece) => piece.pitchesHz)),
+    medianSemitones(
+      pieces.filter((_, p) => labelOfPiece.get(p) === c).flatMap((piece) => piece.pitchesHz),
+      opts.minVoicePitchWindows,
+    ),
   );
   if (voicePitches.some((pitch) => pitch === undefined)) return undefined;
   const bySegment = new Map<number, number[]>();
@@ -219,7 +222,7 @@ function findShortTurnVoice(
   for (const members of bySegment.values()) {
     const pitch = medianSemitones(
       members.flatMap((p) => pieces[p]!.pitchesHz),
-      MIN_TURN_VOICED_WINDOWS,
+      opts.minTurnVoicedWindows,
     );
     if (pitch === undefined) continue;
     const distance = Math.min(...voicePitches.map((voice) => Math.abs(voice! - pitch)));

@@ -63,13 +63,23 @@ export interface SpeakerOptions {
   /** Pieces shorter than this do not seed clusters (labelled afterwards). Default 0.6 s. */
   minPieceSec?: number;
   /**
-   * Speech segments (with 8 voiced 40 ms windows or more) whose median pitch is more than this many semitones from
+   * Speech segments (with `minTurnVoicedWindows` voiced 40 ms windows or more) whose median pitch is more than this many semitones from
    * every voice found are another voice, however short: a helper's "yes". Default 8 (6-7 also took a man's raised
    * "Oh no!" for another voice; another gender's pitch is usually 7-13 semitones away). 0 disables.
    */
   shortTurnSemitones?: number;
-  /** Speech the short-turn rule needs in a chunk. Default 0.5 s. */
+  /**
+   * Speech (frames within `energyRangeDb` of the loud speech) the short-turn rule needs in a chunk. Default 0.2 s
+   * (eval: 0.5 s missed a man's 0.4 s answer in a real meeting; 0.2-0.5 s raised no false second voice).
+   */
   minShortVoiceSec?: number;
+  /** Voiced 40 ms windows a speech segment needs for its median pitch to count in the short-turn rule. Default 6. */
+  minTurnVoicedWindows?: number;
+  /**
+   * Voiced 40 ms windows a voice found by clustering needs for the short-turn rule to compare pitches with it.
+   * Default 10 (0.4 s voiced; 20 left a chunk with 2 s of speech out of the rule).
+   */
+  minVoicePitchWindows?: number;
   /** Lowest frequency of the mel filters. Default 300 Hz: below it the fundamental and first harmonics move with intonation. */
   lowHz?: number;
   /** Highest frequency of the mel filters. Default 7800 Hz. */
