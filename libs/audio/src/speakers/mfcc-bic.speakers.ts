@@ -35,6 +35,8 @@ export const DEFAULT_SPEAKER_OPTIONS: Required<SpeakerOptions> = {
 
 /** Clusters this close in median pitch get `splitMarginPerFrame` (eval: 1-2.5 semitones counted the same). */
 const SAME_PITCH_SEMITONES = 1.5;
+/** Speech of a voice found by pitch alone from which its pitch margin counts in full for the confidence. */
+const FULL_EVIDENCE_SEC = 1;
 /** ΔBIC per frame that maps to a confidence of about 0.73 (logistic). Heuristic scale. */
 const CONFIDENCE_SCALE_PER_FRAME = 0.02;
 
@@ -206,7 +208,7 @@ function findShortTurnVoice(
   clusters: Cluster[],
   labelOfPiece: Map<number, number>,
   opts: Required<SpeakerOptions>,
-): { pieces: Set<number>; marginSemitones: number } | undefined {
+): { pieces: Set<number>; marginSemitones: number; speechSec: number } | undefined {
   const voicePitches = clusters.map((_, c) =>
     medianSemitones(
       pieces.filter((_, p) => labelOfPiece.get(p) === c).flatMap((piece) => piece.pitchesHz),
@@ -235,7 +237,7 @@ function findShortTurnVoice(
   if (outlierSec < opts.minShortVoiceSec) return undefined;
   const total = pieces.reduce((sum, piece) => sum + piece.stats.count * opts.hopSec, 0);
   if (outlierSec > total / 2) return undefined; // most of the speech: the voices found are the odd ones out
-  return { pieces: new Set(outliers), marginSemitones };
+  return { pieces: new Set(outliers), marginSemitones, speechSec: outlierSec };
 }
 
 function logistic(x: number): number {
@@ -289,7 +291,9 @@ export function analyzeSpeakersMfccBic(
     // Every voice found must keep some speech: otherwise its own turns were the outliers.
     const emptied = clusters.some((_, c) => pieces.every((_, p) => labelOfPiece.get(p) !== c || found?.pieces.has(p)));
     if (found && !emptied) {
-      pitchMarginSemitones = found.marginSemitones;
+      // A voice heard for a fraction of a second is less certain however far its pitch is: the margin counts in
+      // full from FULL_EVIDENCE_SEC of its speech.
+      pitchMarginSemitones = found.marginSemitones * Math.min(1, found.speechSec / FULL_EVIDENCE_SEC);
       found.pieces.forEach((p) => labelOfPiece.set(p, clusters.length));
       // Each voice is rebuilt from every piece it is left with (short ones included: the new voice is all short).
       const members = (c: number): number[] => pieces.map((_, p) => p).filter((p) => labelOfPiece.get(p) === c);
