@@ -258,17 +258,18 @@ interface RangeResult {
   speechRatio: number;
 }
 
-function runChild(args: string[], pinCpu?: number): Promise<RangeResult> {
+/** Runs a `--part` of this script in a child (pinned to one CPU if asked) and parses the last line it prints. */
+function runChild<T = RangeResult>(args: string[], pinCpu?: number, env: NodeJS.ProcessEnv = process.env): Promise<T> {
   return new Promise((resolve, reject) => {
     const command = pinCpu === undefined ? TSX : 'taskset';
     const fullArgs = pinCpu === undefined ? [SCRIPT, ...args] : ['-c', String(pinCpu), TSX, SCRIPT, ...args];
-    const child = spawn(command, fullArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(command, fullArgs, { stdio: ['ignore', 'pipe', 'inherit'], env });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`bench child exited ${code}`));
-      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as RangeResult);
+      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as T);
     });
   });
 }
@@ -316,6 +317,18 @@ async function benchHour(): Promise<Record<string, unknown>> {
   };
 }
 
+/** The engine sets a worker process can hold, by the analyzer jobs that use them. */
+const ENGINE_SETS: Record<string, { kinds: EngineKind[]; label: string }> = {
+  none: { kinds: [], label: 'none (chunk.score, session.summary)' },
+  vad: { kinds: ['vad'], label: 'vad (chunk.vad)' },
+  speakers: { kinds: ['speakers'], label: 'speakers (chunk.speakers)' },
+  'transcriber+wakeSpotter': {
+    kinds: ['transcriber', 'wakeSpotter'],
+    label: 'transcriber + wake spotter (chunk.transcribe)',
+  },
+  all: { kinds: [...ENGINE_KINDS], label: 'all (every job in one process, the default)' },
+};
+
 /** Child part: load the engines of `kinds` (comma-separated, may be empty); print the load time and the RSS. */
 async function engineMemory(kinds: EngineKind[]): Promise<void> {
   const started = performance.now();
@@ -330,28 +343,15 @@ async function engineMemory(kinds: EngineKind[]): Promise<void> {
  * Resident memory of a worker process after loading the engines its stages use: what a chunk.score or
  * session.summary process saves by not loading any (the analyzer loads per ANALYZER_STAGES).
  */
-function benchEngineMemory(): Record<string, { rssMb: number; loadMs: number }> {
-  const sets: Record<string, EngineKind[]> = {
-    none: [],
-    vad: ['vad'],
-    speakers: ['speakers'],
-    'transcriber+wakeSpotter': ['transcriber', 'wakeSpotter'],
-    all: [...ENGINE_KINDS],
-  };
-  return Object.fromEntries(
-    Object.entries(sets).map(([name, kinds]) => {
-      const output = execFileSync(TSX, [SCRIPT, '--part', 'engines', '--kinds', kinds.join(',')], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      return [name, JSON.parse(output.trim().split('\n').pop()!) as { rssMb: number; loadMs: number }];
-    }),
-  );
+async function benchEngineMemory(): Promise<Record<string, { rssMb: number; loadMs: number }>> {
+  const results: Record<string, { rssMb: number; loadMs: number }> = {};
+  for (const [name, { kinds }] of Object.entries(ENGINE_SETS))
+    results[name] = await runChild(['--part', 'engines', '--kinds', kinds.join(',')]);
+  return results;
 }
 
 async function main(): Promise<void> {
-  if (values.part === 'engines')
-    return engineMemory((values.kinds ?? '').split(',').filter(Boolean) as EngineKind[]);
+  if (values.part === 'engines') return engineMemory((values.kinds ?? '').split(',').filter(Boolean) as EngineKind[]);
   if (values.part === 'range') return analyzeRange(values.file!, Number(values.from), Number(values.to));
   const runs = Number(values.runs ?? 7);
   if (values.part === 'decode') {
@@ -364,29 +364,20 @@ async function main(): Promise<void> {
     return;
   }
   // Stages on one core: re-run this script pinned to CPU 0 (ffmpeg children inherit the pinning).
-  const hasTaskset = existsSync('/usr/bin/taskset');
-  const runPinned = <T>(part: string, env: NodeJS.ProcessEnv = process.env): T => {
-    const args = [SCRIPT, '--part', part, '--runs', String(runs), '--data', dataDir];
-    const output = execFileSync(hasTaskset ? 'taskset' : TSX, hasTaskset ? ['-c', '0', TSX, ...args] : args, {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env,
-    });
-    return JSON.parse(output.trim().split('\n').pop()!) as T;
-  };
-  const stages = runPinned<Record<string, number>>('stages');
+  const pin = existsSync('/usr/bin/taskset') ? 0 : undefined;
+  const partArgs = (part: string) => ['--part', part, '--runs', String(runs), '--data', dataDir];
+  const stages = await runChild<Record<string, number>>(partArgs('stages'), pin);
   // The same decode with @evan/opus's WebAssembly build, which runs where its native addon does not load.
-  stages['decode.webmWasmFallbackMs'] = runPinned<{ decodeMs: number }>('decode', {
-    ...process.env,
-    OPUS_FORCE_WASM: '1',
-  }).decodeMs;
-  const engineLoad = benchEngineMemory();
+  stages['decode.webmWasmFallbackMs'] = (
+    await runChild<{ decodeMs: number }>(partArgs('decode'), pin, { ...process.env, OPUS_FORCE_WASM: '1' })
+  ).decodeMs;
+  const engineLoad = await benchEngineMemory();
   const hour = values['skip-hour'] ? undefined : await benchHour();
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     node: process.version,
-    pinnedToOneCore: hasTaskset,
+    pinnedToOneCore: pin !== undefined,
   };
   const out = path.join(REPO_ROOT, 'bench/results');
   mkdirSync(out, { recursive: true });
@@ -431,13 +422,9 @@ async function main(): Promise<void> {
     '',
     '| engines a worker process loads (the analyzer jobs that use them) | load time | RSS after loading |',
     '| --- | --- | --- |',
-    ...Object.entries({
-      none: 'none (chunk.score, session.summary)',
-      vad: 'vad (chunk.vad)',
-      speakers: 'speakers (chunk.speakers)',
-      'transcriber+wakeSpotter': 'transcriber + wake spotter (chunk.transcribe)',
-      all: 'all (every job in one process, the default)',
-    }).map(([key, label]) => `| ${label} | ${engineLoad[key]!.loadMs} ms | ${engineLoad[key]!.rssMb} MB |`),
+    ...Object.entries(ENGINE_SETS).map(
+      ([key, { label }]) => `| ${label} | ${engineLoad[key]!.loadMs} ms | ${engineLoad[key]!.rssMb} MB |`,
+    ),
     ...hourRows,
     '',
   ].join('\n');

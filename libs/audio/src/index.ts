@@ -5,7 +5,8 @@ export * from './vad/vad.types';
 export * from './vad/speech-segments';
 export * from './vad/vad';
 export { createSileroVad, defaultSileroModelPath, type SileroVadOptions } from './vad/silero.vad';
-export { createEnergyVad, frameLevelsDb } from './vad/energy.vad';
+export { createEnergyVad } from './vad/energy.vad';
+export { frameLevelsDb } from './vad/frame-levels';
 export * from './speakers/speakers.types';
 export * from './speakers/gaussian-stats';
 export {

@@ -1,4 +1,5 @@
 import type { SpeechSegment, TimeSpan } from '../types';
+import { frameLevels } from '../vad/frame-levels';
 import { round3 } from '../vad/speech-segments';
 
 /** Level figures of a chunk that the scorer needs (JSON-safe, computed once in the VAD stage). */
@@ -32,21 +33,10 @@ export function summarizeLevels(
   const loudDbfs = options.loudDbfs ?? -20;
   const joinGapSec = options.joinGapSec ?? 0.3;
   const frameSec = FRAME_SAMPLES / sampleRate;
-  // One indexed pass for the frame levels and the whole chunk's energy (a for-of over the samples alone took
-  // longer than everything else here).
-  const frames = Math.floor(pcm.length / FRAME_SAMPLES);
-  const levels = new Float32Array(frames);
-  let energy = 0;
-  for (let f = 0; f < frames; f++) {
-    let frameEnergy = 0;
-    for (let i = f * FRAME_SAMPLES, end = i + FRAME_SAMPLES; i < end; i++) frameEnergy += pcm[i]! * pcm[i]!;
-    levels[f] = 10 * Math.log10(frameEnergy / FRAME_SAMPLES + 1e-12);
-    energy += frameEnergy;
-  }
-  for (let i = frames * FRAME_SAMPLES; i < pcm.length; i++) energy += pcm[i]! * pcm[i]!;
+  const { levelsDb: levels, energy } = frameLevels(pcm, FRAME_SAMPLES);
   const rmsDbfs = round1(10 * Math.log10(energy / Math.max(1, pcm.length) + 1e-12));
   let peak = -120;
-  for (let f = 0; f < frames; f++) if (levels[f]! > peak) peak = levels[f]!;
+  for (const level of levels) if (level > peak) peak = level;
   const peakDbfs = round1(peak);
 
   const speechLevelsDbfs = speech.map((segment) => {

@@ -1,4 +1,5 @@
 import { ANALYSIS_SAMPLE_RATE } from '../decode/ffmpeg.decoder';
+import { frameLevelsDb } from './frame-levels';
 import { speechFromProbabilities } from './speech-segments';
 import type { DetectSpeechOptions, FrameProbabilities, Vad, VadResult } from './vad.types';
 
@@ -8,21 +9,6 @@ const SPEECH_ABOVE_FLOOR_DB = 15;
 /** Below this absolute level nothing is speech (digital silence, muted microphone). */
 const ABSOLUTE_FLOOR_DBFS = -55;
 const NOISE_FLOOR_PERCENTILE = 0.1;
-
-export function frameLevelsDb(pcm: Float32Array, frameSamples = FRAME_SAMPLES): Float32Array {
-  const frames = Math.floor(pcm.length / frameSamples);
-  const levels = new Float32Array(frames);
-  for (let f = 0; f < frames; f++) {
-    let energy = 0;
-    const offset = f * frameSamples;
-    for (let i = 0; i < frameSamples; i++) {
-      const sample = pcm[offset + i]!;
-      energy += sample * sample;
-    }
-    levels[f] = 10 * Math.log10(energy / frameSamples + 1e-12);
-  }
-  return levels;
-}
 
 /**
  * Energy VAD: the fallback when the Silero model cannot load. Frame level against an adaptive noise floor

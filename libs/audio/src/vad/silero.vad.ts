@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { ANALYSIS_SAMPLE_RATE } from '../decode/ffmpeg.decoder';
+import { frameLevelsDb } from './frame-levels';
 import { speechFromProbabilities } from './speech-segments';
 import type { DetectSpeechOptions, FrameProbabilities, Vad, VadResult } from './vad.types';
 
@@ -14,17 +15,6 @@ const DEFAULT_LANES = 8;
 const DEFAULT_WARMUP_FRAMES = 16;
 /** Whispered speech was still found at -57 dBFS RMS; nothing quieter than this in every frame is speech. */
 const DEFAULT_QUIET_DBFS = -65;
-
-/** Mean power of each 32 ms frame in dBFS. */
-function frameLevelsDb(pcm: Float32Array, frames: number): Float32Array {
-  const levels = new Float32Array(frames);
-  for (let frame = 0; frame < frames; frame++) {
-    let energy = 0;
-    for (let i = frame * FRAME_SAMPLES; i < (frame + 1) * FRAME_SAMPLES; i++) energy += pcm[i]! * pcm[i]!;
-    levels[frame] = 10 * Math.log10(energy / FRAME_SAMPLES + 1e-12);
-  }
-  return levels;
-}
 
 export interface SkipQuietOptions {
   /** A frame this many dB above the chunk's noise floor (its 10th-percentile frame level) is worth the model. */
@@ -206,7 +196,7 @@ export async function createSileroVad(options: SileroVadOptions = {}): Promise<V
     const frames = Math.floor(audio.length / FRAME_SAMPLES);
     const probabilities = new Float32Array(frames);
     if (frames === 0) return { probabilities, frameSamples: FRAME_SAMPLES };
-    const frameDb = frameLevelsDb(audio, frames);
+    const frameDb = frameLevelsDb(audio);
     if (frameDb.every((db) => db < quietDbfs)) {
       // A silent chunk (muted or idle microphone, common in exams) skips the model: no speech, fresh state.
       carriedState.fill(0);
