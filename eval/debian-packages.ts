@@ -12,9 +12,24 @@ export function ensureDebianPackages(missing: readonly string[], who: string): v
   if (process.getuid?.() !== 0) throw new Error(`missing Debian packages: ${missing.join(' ')}. Run: sudo ${command}`);
   process.stderr.write(`${who}: installing ${missing.join(' ')}\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', command.split(' ').slice(1), { stdio: 'inherit', env });
+  // Evals and training shards run side by side: wait for another apt-get's lock instead of failing on it.
+  const wait = ['-o', 'DPkg::Lock::Timeout=600'];
+  execFileSync('apt-get', [...wait, 'update', '-qq'], { stdio: 'inherit', env });
+  try {
+    execFileSync('apt-get', [...wait, ...command.split(' ').slice(1)], { stdio: 'inherit', env });
+  } catch (error) {
+    const nonFree = missing.filter((p) => NON_FREE_PACKAGES.has(p));
+    if (nonFree.length === 0) throw error;
+    throw new Error(
+      `${nonFree.join(' ')} ${nonFree.length > 1 ? 'are' : 'is'} in Debian non-free: add "non-free" to the Components ` +
+        'line of /etc/apt/sources.list.d/debian.sources (or to sources.list), then run this again',
+      { cause: error },
+    );
+  }
 }
+
+/** Packages of Debian's non-free component, which a default install does not list. */
+const NON_FREE_PACKAGES = new Set(['libttspico-utils']);
 
 export const hasCommand = (command: string): boolean => {
   try {
