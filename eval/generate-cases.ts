@@ -27,8 +27,9 @@ const RATE = '16000';
 
 /**
  * A TTS voice: `flite:<voice>` (flite -lv: kal16, awb, rms, slt), `festival:<voice>` (text2wave: kal_diphone,
- * ked_diphone, cmu_us_slt_arctic_hts) or a plain espeak-ng voice (en-us, en+f3, ...). espeak's formant
- * synthesis is far from natural speech; flite and festival are concatenative/statistical voices of real speakers.
+ * ked_diphone, cmu_us_slt_arctic_hts), `pico:<language>` (SVOX Pico's pico2wave, Debian non-free
+ * libttspico-utils: en-US and en-GB, both women) or a plain espeak-ng voice (en-us, en+f3, ...). espeak's formant
+ * synthesis is far from natural speech; flite, festival and pico are concatenative/statistical voices of real speakers.
  */
 export type TtsVoice = string;
 
@@ -41,6 +42,15 @@ export function voiceFamily(voice: TtsVoice): 'espeak' | 'flite' | 'festival' {
 export function synthesize(out: string, text: string, voice: TtsVoice, speedWpm: number): void {
   const [engine, name] = voice.includes(':') ? (voice.split(':') as [string, string]) : ['espeak', voice];
   if (engine === 'flite') execFileSync('flite', ['-voice', name, '-t', text, '-o', out]);
+  else if (engine === 'pico')
+    // pico2wave reads its own markup; speed level 100 is its default rate (about 160 words a minute).
+    execFileSync('pico2wave', [
+      '-l',
+      name,
+      '-w',
+      out,
+      `<speed level="${Math.round((speedWpm / 160) * 100)}">${text}</speed>`,
+    ]);
   else if (engine === 'festival')
     execFileSync('text2wave', ['-eval', `(voice_${name})`, '-o', out], {
       input: text,

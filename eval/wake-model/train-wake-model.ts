@@ -1,13 +1,14 @@
 /**
  * `npm run train:wake [-- --dir DIR --shard i/n|real|hard --epochs N --hidden H --holdout v1,v2 --no-center
- * --no-real --negative-stride N --accented --seed N --calibrate MODEL --ensemble A,B,.. --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
+ * --no-real --negative-stride N --accented --pico --seed N --calibrate MODEL --ensemble A,B,.. --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
  * defaults reproduce the committed model.
  * 1. clips (cached in DIR, default $TMPDIR/earshot-wake-train): TTS phrases in carrier sentences, near misses and
  *    other speech in the training voices (training-data.ts), fortune sentences as more negatives, real recorded
  *    speech from Debian packages as negatives and as context around phrases, near-miss fragments (real-speech.ts);
  * 2. speech embeddings of every clip, cached beside it. `--shard i/n` does steps 1-2 for every n-th voice and
  *    stops, `--shard real` and `--shard hard` the real-speech and near-miss clips, `--shard accented` the accented
- *    voices (`--accented` trains on them too), so processes can share the work;
+ *    voices (`--accented` trains on them too), `--shard pico` SVOX Pico's English voices (`--pico`), so processes
+ *    can share the work;
  * 3. a one-hidden-layer classifier over windows of 16 embeddings (centred on their clip's mean), Adam on a
  *    class-weighted cross-entropy;
  * 4. per-phrase thresholds calibrated on the `--holdout` voices (kept out of training): the lowest with no false
@@ -42,6 +43,8 @@ import {
   ACCENTED_VOICE_PACKAGES,
   ACCENTED_VOICES,
   generateExtraNegatives,
+  PICO_VOICE_PACKAGES,
+  PICO_VOICES,
   generateTrainingClips,
   seededRandom,
   TRAINING_VOICES,
@@ -76,9 +79,15 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '7' },
     /** Also train on the accented natural voices (training-data.ts ACCENTED_VOICES). */
     accented: { type: 'boolean', default: false },
+    /** Also train on SVOX Pico's English voices (training-data.ts PICO_VOICES; Debian non-free). */
+    pico: { type: 'boolean', default: false },
   },
 });
-const trainingVoices: readonly string[] = values.accented ? [...TRAINING_VOICES, ...ACCENTED_VOICES] : TRAINING_VOICES;
+const trainingVoices: readonly string[] = [
+  ...TRAINING_VOICES,
+  ...(values.accented ? ACCENTED_VOICES : []),
+  ...(values.pico ? PICO_VOICES : []),
+];
 
 interface Loaded {
   clip: TrainingClip;
@@ -287,7 +296,7 @@ function clipFigures(
 /** The TTS voice of a clip ("mixed:flite:rms", a phrase in real context, is flite:rms). */
 const baseVoice = (voice: string): string => voice.replace(/^mixed:/, '');
 
-const THRESHOLD_GRID = [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
+const THRESHOLD_GRID = [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99995, 0.99999];
 const MIN_WINDOWS_GRID = [2, 3, 4];
 
 /**
@@ -334,7 +343,8 @@ function ensureTrainingTools(): void {
         { packageName: 'festvox-kallpc16k', dir: '/usr/share/festival/voices/english/kal_diphone' },
         { packageName: 'fortunes', dir: '/usr/share/games/fortunes' },
         ...REAL_SPEECH_PACKAGES,
-        ...(values.accented ? ACCENTED_VOICE_PACKAGES : []),
+        ...(values.accented || values.shard === 'accented' ? ACCENTED_VOICE_PACKAGES : []),
+        ...(values.pico || values.shard === 'pico' ? PICO_VOICE_PACKAGES : []),
       ]
         .filter((p) => !existsSync(p.dir))
         .map((p) => p.packageName),
@@ -361,7 +371,11 @@ async function main(): Promise<void> {
   if (values.shard) {
     const [index, total] = values.shard.split('/').map(Number) as [number, number];
     const voices =
-      values.shard === 'accented' ? ACCENTED_VOICES : TRAINING_VOICES.filter((_, i) => i % total === index);
+      values.shard === 'accented'
+        ? ACCENTED_VOICES
+        : values.shard === 'pico'
+          ? PICO_VOICES
+          : TRAINING_VOICES.filter((_, i) => i % total === index);
     const clips = [...generateTrainingClips(dir, voices), ...extraNegatives(dir, voices)];
     await embedClips(clips);
     process.stderr.write(`shard ${values.shard}: ${clips.length} clips ready\n`);
@@ -447,7 +461,7 @@ async function main(): Promise<void> {
   model.training = {
     command: `npm run train:wake -- ${process.argv.slice(2).join(' ')}`.trim(),
     voices: [
-      ...new Set(trainSet.map((l) => l.clip.voice).filter((v) => !v.includes(':') || /^(flite|festival):/.test(v))),
+      ...new Set(trainSet.map((l) => l.clip.voice).filter((v) => !v.includes(':') || /^(flite|festival|pico):/.test(v))),
     ],
     realSpeechGroups: [...new Set(trainSet.map((l) => l.clip.voice).filter((v) => v.startsWith('real:')))].length,
     validationVoices: [...holdout],

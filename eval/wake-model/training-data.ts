@@ -189,6 +189,14 @@ export const ACCENTED_VOICE_PACKAGES = [
   { packageName: 'festvox-czech-dita', dir: '/usr/share/festival/voices/czech/czech_dita' },
 ];
 
+/**
+ * `train:wake --pico`: SVOX Pico's two English voices (pico2wave), both women's, from recordings of real speakers
+ * like flite's and festival's, by another synthesiser. Neither is an eval voice. Debian ships Pico in non-free
+ * (libttspico-utils: its voice data comes without the means to rebuild it); only training clips are made with it.
+ */
+export const PICO_VOICES = ['pico:en-US', 'pico:en-GB'];
+export const PICO_VOICE_PACKAGES = [{ packageName: 'libttspico-utils', dir: '/usr/share/pico/lang' }];
+
 const phraseTextsOf = (voice: string, phrase: (typeof WAKE_CLASSES)[number]): string[] =>
   ACCENTED_PHRASE_TEXT[voice]?.[phrase] ?? PHRASE_TEXT[phrase];
 
@@ -475,7 +483,7 @@ export function generateExtraNegatives(
     const voiceDir = path.join(voiceDirOf(dir, voice), 'extra');
     clips.push(
       ...cachedClips(voiceDir, () => {
-        const random = seededRandom(5000 + [...TRAINING_VOICES, ...ACCENTED_VOICES].indexOf(voice));
+        const random = seededRandom(5000 + [...TRAINING_VOICES, ...ACCENTED_VOICES, ...PICO_VOICES].indexOf(voice));
         const variants = variantsOf(voice);
         const rate = 140 + Math.round(random() * 40);
         const voiceClips: TrainingClip[] = [];
