@@ -1,6 +1,6 @@
 /**
  * `npm run train:wake [-- --dir DIR --shard i/n|real|hard --epochs N --hidden H --holdout v1,v2 --no-center
- * --no-real --negative-stride N --accented --pico --seed N --calibrate MODEL --ensemble A,B,.. --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
+ * --no-real --negative-stride N --accented --pico --hard-negatives N --joint-calibration --seed N --calibrate MODEL --ensemble A,B,.. --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
  * defaults reproduce the committed model.
  * 1. clips (cached in DIR, default $TMPDIR/earshot-wake-train): TTS phrases in carrier sentences, near misses and
  *    other speech in the training voices (training-data.ts), fortune sentences as more negatives, real recorded
@@ -81,6 +81,13 @@ const { values } = parseArgs({
     accented: { type: 'boolean', default: false },
     /** Also train on SVOX Pico's English voices (training-data.ts PICO_VOICES; Debian non-free). */
     pico: { type: 'boolean', default: false },
+    /**
+     * Hard-negative mining: after training, phrase-free windows the heads give a phrase at least 0.5 are repeated
+     * this many times more and the heads trained one more epoch from where they are (0: off).
+     */
+    'hard-negatives': { type: 'string', default: '0' },
+    /** Calibrate on the spotter's decision (calibrate()): another phrase firing under a stronger one is no alarm. */
+    'joint-calibration': { type: 'boolean', default: false },
   },
 });
 const trainingVoices: readonly string[] = [
@@ -166,20 +173,64 @@ function statistics(loaded: Loaded[]): { mean: number[]; std: number[] } {
   return { mean, std };
 }
 
+interface HeadWeights {
+  w1: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  b2: Float32Array;
+}
+
+/** One window's input to the heads: its embeddings standardised, plus `noise` × a gaussian per value. */
+function windowInput(
+  input: Float32Array,
+  data: Float32Array,
+  window: number,
+  stats: { mean: number[]; invStd: number[] },
+  noise = 0,
+  gaussian: () => number = () => 0,
+): void {
+  const offset = window * EMBEDDING_DIM;
+  for (let i = 0; i < INPUT; i++)
+    input[i] =
+      (data[offset + i]! - stats.mean[i % EMBEDDING_DIM]!) * stats.invStd[i % EMBEDDING_DIM]! + noise * gaussian();
+}
+
+/** Phrase-free training windows the heads give some phrase at least `minProbability`. */
+function hardNegatives(
+  loaded: Loaded[],
+  samples: Sample[],
+  stats: { mean: number[]; std: number[] },
+  weights: HeadWeights,
+  minProbability = 0.5,
+): Sample[] {
+  const standard = { mean: stats.mean, invStd: stats.std.map((s) => 1 / s) };
+  const input = new Float32Array(INPUT);
+  const hidden = new Float32Array(weights.b1.length);
+  const out = new Float32Array(weights.b2.length);
+  return samples.filter((s) => {
+    if (s.label !== 0) return false;
+    windowInput(input, loaded[s.clip]!.data, s.window, standard);
+    forward(input, weights.w1, weights.b1, weights.w2, weights.b2, hidden, out);
+    return out[0]! <= 1 - minProbability;
+  });
+}
+
 function train(
   loaded: Loaded[],
   samples: Sample[],
   stats: { mean: number[]; std: number[] },
   hiddenSize: number,
   epochs: number,
-) {
+  from?: HeadWeights,
+): HeadWeights {
   const classes = WAKE_CLASSES.length + 1;
-  const random = seededRandom(Number(values.seed));
+  const random = seededRandom(Number(values.seed) + (from ? 1 : 0));
   const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
-  const w1 = Float32Array.from({ length: hiddenSize * INPUT }, () => gaussian() * Math.sqrt(2 / INPUT));
-  const b1 = new Float32Array(hiddenSize);
-  const w2 = Float32Array.from({ length: classes * hiddenSize }, () => gaussian() * Math.sqrt(2 / hiddenSize));
-  const b2 = new Float32Array(classes);
+  const w1 = from?.w1 ?? Float32Array.from({ length: hiddenSize * INPUT }, () => gaussian() * Math.sqrt(2 / INPUT));
+  const b1 = from?.b1 ?? new Float32Array(hiddenSize);
+  const w2 =
+    from?.w2 ?? Float32Array.from({ length: classes * hiddenSize }, () => gaussian() * Math.sqrt(2 / hiddenSize));
+  const b2 = from?.b2 ?? new Float32Array(classes);
   const params = [w1, b1, w2, b2];
   const grads = params.map((p) => new Float32Array(p.length));
   const m = params.map((p) => new Float32Array(p.length));
@@ -187,7 +238,7 @@ function train(
   const counts = new Array<number>(classes).fill(0);
   for (const s of samples) counts[s.label]!++;
   const weights = counts.map((n) => (n ? Math.sqrt(samples.length / (classes * n)) : 0));
-  const invStd = stats.std.map((s) => 1 / s);
+  const standard = { mean: stats.mean, invStd: stats.std.map((s) => 1 / s) };
   const input = new Float32Array(INPUT);
   const hidden = new Float32Array(hiddenSize);
   const out = new Float32Array(classes);
@@ -209,13 +260,8 @@ function train(
       const last = Math.min(order.length, first + batchSize);
       for (let b = first; b < last; b++) {
         const s = samples[order[b]!]!;
-        const { data } = loaded[s.clip]!;
-        const offset = s.window * EMBEDDING_DIM;
         // Small feature noise: the synthetic voices are cleaner than people.
-        for (let i = 0; i < INPUT; i++)
-          input[i] =
-            (data[offset + i]! - stats.mean[i % EMBEDDING_DIM]!) * invStd[i % EMBEDDING_DIM]! +
-            featureNoise * gaussian();
+        windowInput(input, loaded[s.clip]!.data, s.window, standard, featureNoise, gaussian);
         forward(input, w1, b1, w2, b2, hidden, out);
         const weight = weights[s.label]!;
         loss -= weight * Math.log(out[s.label]! + 1e-9);
@@ -301,11 +347,24 @@ const MIN_WINDOWS_GRID = [2, 3, 4];
 
 /**
  * Per-phrase thresholds on the validation voices: for each run length, each phrase gets the lowest threshold at
- * which it fires on no validation clip without it (phrase-free clips and clips of another phrase); then the run
- * length that finds the most validation phrases wins.
+ * which it fires on no validation clip without it (phrase-free clips and clips of another phrase). With
+ * `joint`, the thresholds are then lowered one phrase at a time, lowest first, as far as the spotter's own
+ * decision stays right: where two phrases fire on one stretch the spotter keeps the more probable, so "hey google"
+ * firing under a stronger "ok google" is no false alarm, and the check is that no validation clip's detections hold
+ * a phrase it does not contain (and that no phrase found before is lost). Then the run length that finds the most
+ * validation phrases wins.
  */
-function calibrate(model: WakeHeadModel, validation: Scored[]) {
+function calibrate(model: WakeHeadModel, validation: Scored[], joint = values['joint-calibration']) {
   const head = createWakeHead(model);
+  const positives = validation.filter((v) => v.clip.phraseClass >= 0);
+  const recallOf = (thresholds: Record<string, number>, minWindows: number): number =>
+    positives.filter(({ clip, scored }) =>
+      findWakeRuns(head, scored, thresholds, minWindows).some((d) => d.phrase === WAKE_CLASSES[clip.phraseClass]),
+    ).length;
+  const wrongOf = (thresholds: Record<string, number>, minWindows: number): number =>
+    validation.filter(({ clip, scored }) =>
+      findWakeRuns(head, scored, thresholds, minWindows).some((d) => d.phrase !== WAKE_CLASSES[clip.phraseClass]),
+    ).length;
   const trials = MIN_WINDOWS_GRID.map((minWindows) => {
     const thresholds: Record<string, number> = {};
     for (const [c, phrase] of WAKE_CLASSES.entries()) {
@@ -317,11 +376,24 @@ function calibrate(model: WakeHeadModel, validation: Scored[]) {
       thresholds[phrase] =
         THRESHOLD_GRID.find((t) => falseAlarms(t) === 0) ?? THRESHOLD_GRID[THRESHOLD_GRID.length - 1]!;
     }
-    const positives = validation.filter((v) => v.clip.phraseClass >= 0);
-    const found = positives.filter(({ clip, scored }) =>
-      findWakeRuns(head, scored, thresholds, minWindows).some((d) => d.phrase === WAKE_CLASSES[clip.phraseClass]),
-    ).length;
-    return { minWindows, thresholds, recall: found / Math.max(1, positives.length) };
+    if (joint && wrongOf(thresholds, minWindows) === 0) {
+      for (let sweep = 0; sweep < 3; sweep++) {
+        let lowered = false;
+        for (const phrase of WAKE_CLASSES) {
+          const found = recallOf(thresholds, minWindows);
+          const lower = THRESHOLD_GRID.find((t) => {
+            if (t >= thresholds[phrase]!) return false;
+            const trial = { ...thresholds, [phrase]: t };
+            return wrongOf(trial, minWindows) === 0 && recallOf(trial, minWindows) >= found;
+          });
+          if (lower === undefined) continue;
+          thresholds[phrase] = lower;
+          lowered = true;
+        }
+        if (!lowered) break;
+      }
+    }
+    return { minWindows, thresholds, recall: recallOf(thresholds, minWindows) / Math.max(1, positives.length) };
   });
   return trials.reduce((best, t) => (t.recall > best.recall ? t : best));
 }
@@ -355,7 +427,7 @@ function ensureTrainingTools(): void {
 
 async function main(): Promise<void> {
   ensureTrainingTools();
-  const dir = values.dir!;
+  const dir = values.dir;
   if (values.shard === 'hard') {
     const clips = generateNearMissClips(path.join(dir, 'hard'));
     await embedClips(clips);
@@ -388,7 +460,7 @@ async function main(): Promise<void> {
     ...(values['no-real'] ? [] : generateNearMissClips(path.join(dir, 'hard'))),
   ];
   await embedClips(clips);
-  const holdout = new Set(values.holdout!.split(',').filter(Boolean));
+  const holdout = new Set(values.holdout.split(',').filter(Boolean));
   const all = load(clips);
   const trainSet = all.filter((l) => !holdout.has(baseVoice(l.clip.voice)));
   const validation = all.filter((l) => holdout.has(baseVoice(l.clip.voice)));
@@ -407,8 +479,10 @@ async function main(): Promise<void> {
       ensemble: `the mean of ${others.length + 1} heads: ${values.ensemble}`,
       validationClips: clipFigures(model, scored),
     };
-    writeFileSync(values.out!, `${JSON.stringify(model)}\n`);
-    process.stdout.write(`${JSON.stringify({ ...calibrated, validationClips: model.training.validationClips }, null, 1)}\n`);
+    writeFileSync(values.out, `${JSON.stringify(model)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...calibrated, validationClips: model.training.validationClips }, null, 1)}\n`,
+    );
     return;
   }
   if (values.calibrate) {
@@ -434,7 +508,16 @@ async function main(): Promise<void> {
     `training on ${trainSet.length} clips, ${samples.length} windows (per class ${counts.join(', ')})\n`,
   );
   const started = Date.now();
-  const weights = train(trainSet, samples, stats, hiddenSize, epochs);
+  let weights = train(trainSet, samples, stats, hiddenSize, epochs);
+  const hardRepeats = Number(values['hard-negatives']);
+  let hardWindows = 0;
+  if (hardRepeats > 0) {
+    const hard = hardNegatives(trainSet, samples, stats, weights);
+    hardWindows = hard.length;
+    process.stderr.write(`hard negatives: ${hard.length} windows, each ${hardRepeats} more times, one more epoch\n`);
+    const mined = [...samples, ...Array.from({ length: hardRepeats }, () => hard).flat()];
+    weights = train(trainSet, mined, stats, hiddenSize, 1, weights);
+  }
   const threshold = Number(values.threshold);
   const model: WakeHeadModel = {
     version: 1,
@@ -461,13 +544,16 @@ async function main(): Promise<void> {
   model.training = {
     command: `npm run train:wake -- ${process.argv.slice(2).join(' ')}`.trim(),
     voices: [
-      ...new Set(trainSet.map((l) => l.clip.voice).filter((v) => !v.includes(':') || /^(flite|festival|pico):/.test(v))),
+      ...new Set(
+        trainSet.map((l) => l.clip.voice).filter((v) => !v.includes(':') || /^(flite|festival|pico):/.test(v)),
+      ),
     ],
     realSpeechGroups: [...new Set(trainSet.map((l) => l.clip.voice).filter((v) => v.startsWith('real:')))].length,
     validationVoices: [...holdout],
     clips: trainSet.length,
     windowsPerClass: Object.fromEntries(model.classes.map((c, i) => [c, counts[i]])),
     epochs,
+    ...(hardRepeats > 0 ? { hardNegatives: { windows: hardWindows, repeats: hardRepeats, epochs: 1 } } : {}),
     hidden: hiddenSize,
     trainingSec,
     calibration: validation.length
@@ -476,7 +562,7 @@ async function main(): Promise<void> {
     trainingClips: clipFigures(model, scoreClips(model, trainSet)),
     ...(validation.length ? { validationClips: clipFigures(model, scoredValidation) } : {}),
   };
-  writeFileSync(values.out!, `${JSON.stringify(model)}\n`);
+  writeFileSync(values.out, `${JSON.stringify(model)}\n`);
   process.stdout.write(`${JSON.stringify(model.training, null, 1)}\n`);
 }
 
