@@ -22,13 +22,14 @@ import {
   type SpeechSegment,
 } from '@earshot/audio';
 import { ensureEvalTools } from './debian-packages';
+import { generateActedCases } from './acted-voice-cases';
 import { generateCases } from './generate-cases';
 import { generateSpeakerCases } from './speaker-cases';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
-type SetName = 'real' | 'generated' | 'short' | 'tuning' | 'heldout';
-const SETS: SetName[] = ['real', 'generated', 'short', 'tuning', 'heldout'];
+type SetName = 'real' | 'generated' | 'short' | 'tuning' | 'heldout' | 'acted';
+const SETS: SetName[] = ['real', 'generated', 'short', 'tuning', 'heldout', 'acted'];
 
 interface EvalCase {
   id: string;
@@ -81,7 +82,15 @@ function loadCases(dataDir: string, casesDir: string, fresh: boolean): EvalCase[
     writeFileSync(listFile, JSON.stringify([...generated, ...own], null, 1));
     process.stderr.write(`generated cases in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   }
-  return [...real, ...(JSON.parse(readFileSync(listFile, 'utf8')) as EvalCase[])];
+  // Recorded people laughing, coughing and exclaiming between lines (one voice each): false-alarm evidence.
+  const acted: EvalCase[] = generateActedCases(path.join(casesDir, 'acted')).map((c) => ({
+    id: c.id,
+    file: c.file,
+    set: c.set,
+    kind: c.kind,
+    numSpeakers: c.numSpeakers,
+  }));
+  return [...real, ...(JSON.parse(readFileSync(listFile, 'utf8')) as EvalCase[]), ...acted];
 }
 
 interface Outcome {
@@ -100,7 +109,7 @@ function report(outcomes: Outcome[], perCase: boolean): string {
   const groups: Array<[string, Outcome[]]> = [
     ...SETS.map((set): [string, Outcome[]] => [set, outcomes.filter((o) => o.c.set === set)]),
     ['real + generated (run-eval set)', outcomes.filter((o) => o.c.set === 'real' || o.c.set === 'generated')],
-    ['all but short', outcomes.filter((o) => o.c.set !== 'short')],
+    ['all but short', outcomes.filter((o) => o.c.set !== 'short' && o.c.set !== 'acted')],
   ];
   for (const [name, group] of groups) {
     const multi = group.filter((o) => o.c.numSpeakers >= 2);
@@ -214,7 +223,7 @@ async function main(): Promise<void> {
         [
           '# Speaker counting: Silero VAD + mfcc-bic, default settings',
           '',
-          `Written by \`npx tsx eval/speakers-eval.ts\` (part of \`npm run eval\`) on ${new Date().toISOString().slice(0, 10)}. Sets: real clips of shared/evaldata, generated cases of eval/generate-cases.ts (\`short\`: its 2-3 s one-voice phrase and flag clips), and eval/speaker-cases.ts voices split into tuning and held-out sets.`,
+          `Written by \`npx tsx eval/speakers-eval.ts\` (part of \`npm run eval\`) on ${new Date().toISOString().slice(0, 10)}. Sets: real clips of shared/evaldata, generated cases of eval/generate-cases.ts (\`short\`: its 2-3 s one-voice phrase and flag clips), eval/speaker-cases.ts voices split into tuning and held-out sets, and \`acted\` (eval/acted-voice-cases.ts): one recorded person per clip, lines with their own laugh, cough, groans and shouts between (one voice each; not in \`all but short\`).`,
           '',
           table,
           '',
