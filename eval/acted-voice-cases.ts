@@ -5,11 +5,12 @@
  * count as another voice; these measure it on recorded people, none of whom the speaker settings were tuned on.
  * Only false alarms are measured here: whether two packs are two actors is not known, so no pair is made.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { concat, durationOf, silence } from '../libs/audio/test/audio-fixtures';
 import { ensureDebianPackages } from './debian-packages';
+import { sox } from './generate-cases';
+import { cachedClips } from './wake-model/training-data';
 
 export const HEDGEWARS_VOICES_DIR = '/usr/share/games/hedgewars/Data/Sounds/voices';
 
@@ -31,45 +32,44 @@ export interface ActedCase {
 
 /** Builds (or reuses) one ~28 s clip per voice pack in `dir`: lines with the pack's own non-word sounds between. */
 export function generateActedCases(dir: string): ActedCase[] {
-  const manifest = path.join(dir, 'cases.json');
-  if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')) as ActedCase[];
-  if (!existsSync(HEDGEWARS_VOICES_DIR)) ensureDebianPackages(['hedgewars-data'], 'speakers-eval');
-  mkdirSync(dir, { recursive: true });
-  const cases: ActedCase[] = [];
-  for (const pack of readdirSync(HEDGEWARS_VOICES_DIR).sort()) {
-    if (SKIPPED_PACKS.has(pack)) continue;
-    const files = readdirSync(path.join(HEDGEWARS_VOICES_DIR, pack))
-      .filter((f) => f.endsWith('.ogg'))
-      .sort();
-    const nonWords = files.filter((f) => NON_WORDS.test(f));
-    const words = files.filter((f) => !NON_WORDS.test(f));
-    const packDir = path.join(dir, pack);
-    mkdirSync(packDir, { recursive: true });
-    let n = 0;
-    const wav = (file: string): string => {
-      const out = path.join(packDir, `${n++}.wav`);
-      execFileSync('sox', [path.join(HEDGEWARS_VOICES_DIR, pack, file), '-r', '16000', '-c', '1', '-b', '16', out]);
-      return out;
-    };
-    const pieces = [silence(path.join(packDir, 'lead.wav'), 0.7)];
-    const gaps = [0.5, 0.75, 1].map((sec) => silence(path.join(packDir, `gap-${sec}.wav`), sec));
-    let totalSec = 0.7;
-    const used: string[] = [];
-    // A line, then one of the non-word sounds, in turn, while the clip has room.
-    const lines = words.filter((_, i) => i % 3 === 0);
-    const order = lines.flatMap((line, i) => (i < nonWords.length ? [line, nonWords[i]!] : [line]));
-    for (const file of order) {
-      const piece = wav(file);
-      const gap = gaps[pieces.length % gaps.length]!;
-      const sec = durationOf(piece) + durationOf(gap);
-      if (totalSec + sec > MAX_CASE_SEC) break;
-      pieces.push(piece, gap);
-      totalSec += sec;
-      if (NON_WORDS.test(file)) used.push(file.replace(/\.ogg$/, ''));
-    }
-    const file = concat(path.join(packDir, 'case.wav'), pieces);
-    cases.push({ id: `acted_${pack}`, file, set: 'acted', kind: 'acted_one_voice', numSpeakers: 1, nonWords: used });
+  return cachedClips(dir, () => {
+    if (!existsSync(HEDGEWARS_VOICES_DIR)) ensureDebianPackages(['hedgewars-data'], 'speakers-eval');
+    return readdirSync(HEDGEWARS_VOICES_DIR)
+      .sort()
+      .filter((pack) => !SKIPPED_PACKS.has(pack))
+      .map((pack) => actedCaseOf(pack, path.join(dir, pack)));
+  });
+}
+
+function actedCaseOf(pack: string, packDir: string): ActedCase {
+  const files = readdirSync(path.join(HEDGEWARS_VOICES_DIR, pack))
+    .filter((f) => f.endsWith('.ogg'))
+    .sort();
+  const nonWords = files.filter((f) => NON_WORDS.test(f));
+  const words = files.filter((f) => !NON_WORDS.test(f));
+  mkdirSync(packDir, { recursive: true });
+  let n = 0;
+  const wav = (file: string): string => {
+    const out = path.join(packDir, `${n++}.wav`);
+    sox([path.join(HEDGEWARS_VOICES_DIR, pack, file), '-r', '16000', '-c', '1', '-b', '16', out]);
+    return out;
+  };
+  const pieces = [silence(path.join(packDir, 'lead.wav'), 0.7)];
+  const gaps = [0.5, 0.75, 1].map((sec) => ({ sec, file: silence(path.join(packDir, `gap-${sec}.wav`), sec) }));
+  let totalSec = 0.7;
+  const used: string[] = [];
+  // A line, then one of the non-word sounds, in turn, while the clip has room.
+  const lines = words.filter((_, i) => i % 3 === 0);
+  const order = lines.flatMap((line, i) => (i < nonWords.length ? [line, nonWords[i]!] : [line]));
+  for (const file of order) {
+    const piece = wav(file);
+    const gap = gaps[pieces.length % gaps.length]!;
+    const sec = durationOf(piece) + gap.sec;
+    if (totalSec + sec > MAX_CASE_SEC) break;
+    pieces.push(piece, gap.file);
+    totalSec += sec;
+    if (NON_WORDS.test(file)) used.push(file.replace(/\.ogg$/, ''));
   }
-  writeFileSync(manifest, JSON.stringify(cases, null, 1));
-  return cases;
+  const file = concat(path.join(packDir, 'case.wav'), pieces);
+  return { id: `acted_${pack}`, file, set: 'acted', kind: 'acted_one_voice', numSpeakers: 1, nonWords: used };
 }

@@ -83,13 +83,7 @@ function loadCases(dataDir: string, casesDir: string, fresh: boolean): EvalCase[
     process.stderr.write(`generated cases in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   }
   // Recorded people laughing, coughing and exclaiming between lines (one voice each): false-alarm evidence.
-  const acted: EvalCase[] = generateActedCases(path.join(casesDir, 'acted')).map((c) => ({
-    id: c.id,
-    file: c.file,
-    set: c.set,
-    kind: c.kind,
-    numSpeakers: c.numSpeakers,
-  }));
+  const acted: EvalCase[] = generateActedCases(path.join(casesDir, 'acted'));
   return [...real, ...(JSON.parse(readFileSync(listFile, 'utf8')) as EvalCase[]), ...acted];
 }
 

@@ -367,14 +367,11 @@ function calibrate(model: WakeHeadModel, validation: Scored[], joint = values['j
     ).length;
   const trials = MIN_WINDOWS_GRID.map((minWindows) => {
     const thresholds: Record<string, number> = {};
-    for (const [c, phrase] of WAKE_CLASSES.entries()) {
-      const falseAlarms = (t: number) =>
-        validation.filter(
-          ({ clip, scored }) =>
-            clip.phraseClass !== c && findWakeRuns(head, scored, { [phrase]: t }, minWindows).length > 0,
-        ).length;
+    for (const phrase of WAKE_CLASSES) {
+      // With only this phrase's threshold, any detection on a clip without it is a false alarm.
       thresholds[phrase] =
-        THRESHOLD_GRID.find((t) => falseAlarms(t) === 0) ?? THRESHOLD_GRID[THRESHOLD_GRID.length - 1]!;
+        THRESHOLD_GRID.find((t) => wrongOf({ [phrase]: t }, minWindows) === 0) ??
+        THRESHOLD_GRID[THRESHOLD_GRID.length - 1]!;
     }
     if (joint && wrongOf(thresholds, minWindows) === 0) {
       for (let sweep = 0; sweep < 3; sweep++) {

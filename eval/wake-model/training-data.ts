@@ -384,9 +384,9 @@ function utterancesOf(voice: string, dir: string, random: () => number): Utteran
 }
 
 /** The clips an earlier run left in `dir/clips.json`, or those `make` writes into `dir` (then recorded there). */
-export function cachedClips(dir: string, make: () => TrainingClip[]): TrainingClip[] {
+export function cachedClips<T = TrainingClip>(dir: string, make: () => T[]): T[] {
   const manifest = path.join(dir, 'clips.json');
-  if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')) as TrainingClip[];
+  if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')) as T[];
   mkdirSync(dir, { recursive: true });
   const clips = make();
   writeFileSync(manifest, JSON.stringify(clips));
