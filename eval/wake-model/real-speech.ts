@@ -65,7 +65,7 @@ export function realSpeechGroups(): SpeakerGroup[] {
   const found = groups.filter((g) => g.files.length > 0);
   if (found.length < 4)
     throw new Error(
-      `real speech for training comes from Debian packages: apt-get install -y ${REAL_SPEECH_PACKAGES.join(' ')}`,
+      `real speech for training comes from Debian packages: apt-get install -y ${REAL_SPEECH_PACKAGES.map((p) => p.packageName).join(' ')}`,
     );
   return found;
 }
