@@ -14,22 +14,53 @@ export function ensureDebianPackages(missing: readonly string[], who: string): v
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   // Evals and training shards run side by side: wait for another apt-get's lock instead of failing on it.
   const wait = ['-o', 'DPkg::Lock::Timeout=600'];
-  execFileSync('apt-get', [...wait, 'update', '-qq'], { stdio: 'inherit', env });
+  aptGetUpdate(env);
   try {
     execFileSync('apt-get', [...wait, ...command.split(' ').slice(1)], { stdio: 'inherit', env });
   } catch (error) {
-    const nonFree = missing.filter((p) => NON_FREE_PACKAGES.has(p));
+    const nonFree = missing.filter(isNonFree);
     if (nonFree.length === 0) throw error;
     throw new Error(
-      `${nonFree.join(' ')} ${nonFree.length > 1 ? 'are' : 'is'} in Debian non-free: add "non-free" to the Components ` +
-        'line of /etc/apt/sources.list.d/debian.sources (or to sources.list), then run this again',
+      `${nonFree.join(' ')} ${nonFree.length > 1 ? 'are' : 'is'} in Debian contrib or non-free: add "contrib non-free" ` +
+        'to the Components line of /etc/apt/sources.list.d/debian.sources (or to sources.list), then run this again',
       { cause: error },
     );
   }
 }
 
-/** Packages of Debian's non-free component, which a default install does not list. */
-const NON_FREE_PACKAGES = new Set(['libttspico-utils']);
+/**
+ * `apt-get update`, waiting for another apt-get to finish: DPkg::Lock::Timeout covers dpkg's lock, not the package
+ * lists' lock that update takes, so a lock failure is retried every 5 s for up to 10 minutes.
+ */
+function aptGetUpdate(env: NodeJS.ProcessEnv): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'inherit', 'pipe'], env });
+      return;
+    } catch (error) {
+      const stderr = String((error as { stderr?: Buffer }).stderr ?? '');
+      if (!/Could not get lock|Unable to lock/.test(stderr) || attempt >= 120) {
+        process.stderr.write(stderr);
+        throw error;
+      }
+      execFileSync('sleep', ['5']);
+    }
+  }
+}
+
+/** Packages of Debian's contrib and non-free components, which a default install does not list. */
+const isNonFree = (packageName: string): boolean =>
+  packageName === 'libttspico-utils' || packageName === 'mbrola' || packageName.startsWith('mbrola-');
+
+/** The Debian packages of MBROLA voices (`mbrola:<voice>` TTS voices) not yet installed. */
+export function missingMbrolaPackages(voices: readonly string[]): string[] {
+  // mbrola:de2-en is the de2 voice reading English (espeak-ng's mb-de2-en)
+  const names = voices.filter((v) => v.startsWith('mbrola:')).map((v) => v.slice('mbrola:'.length).replace(/-en$/, ''));
+  return [
+    ...(names.length && !hasCommand('mbrola') ? ['mbrola'] : []),
+    ...names.filter((n) => !existsSync(path.join('/usr/share/mbrola', n))).map((n) => `mbrola-${n}`),
+  ];
+}
 
 export const hasCommand = (command: string): boolean => {
   try {
@@ -56,10 +87,11 @@ const FESTIVAL_VOICES: Array<{ dir: string; packageName: string }> = [
   { dir: 'english/ked_diphone', packageName: 'festvox-kdlpc16k' },
 ];
 
-/** Installs missing Debian packages when root, else stops with the command. */
-export function ensureEvalTools(who = 'eval'): void {
+/** Installs missing Debian packages when root, else stops with the command; `voices` adds their MBROLA voices. */
+export function ensureEvalTools(who = 'eval', voices: readonly string[] = []): void {
   ensureDebianPackages(
     [
+      ...missingMbrolaPackages(voices),
       ...EVAL_TOOLS.filter((t) => !hasCommand(t.command)).flatMap((t) => t.packages),
       ...FESTIVAL_VOICES.filter((v) => !existsSync(path.join('/usr/share/festival/voices', v.dir))).map(
         (v) => v.packageName,

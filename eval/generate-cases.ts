@@ -28,14 +28,17 @@ const RATE = '16000';
 /**
  * A TTS voice: `flite:<voice>` (flite -lv: kal16, awb, rms, slt), `festival:<voice>` (text2wave: kal_diphone,
  * ked_diphone, cmu_us_slt_arctic_hts), `pico:<language>` (SVOX Pico's pico2wave, Debian non-free
- * libttspico-utils: en-US and en-GB, both women) or a plain espeak-ng voice (en-us, en+f3, ...). espeak's formant
- * synthesis is far from natural speech; flite, festival and pico are concatenative/statistical voices of real speakers.
+ * libttspico-utils: en-US and en-GB, both women), `mbrola:<voice>` (an MBROLA diphone voice driven by espeak-ng's
+ * front end, `espeak-ng -v mb-<voice>`: us1, us2, us3, en1, de1, ...; Debian contrib mbrola and non-free
+ * mbrola-<voice>) or a plain espeak-ng voice (en-us, en+f3, ...). espeak's formant synthesis is far from natural
+ * speech; flite, festival, pico and mbrola are concatenative/statistical voices of real speakers.
  */
 export type TtsVoice = string;
 
 /** The TTS family of a voice, as reported in the eval. */
-export function voiceFamily(voice: TtsVoice): 'espeak' | 'flite' | 'festival' {
-  return voice.startsWith('flite:') ? 'flite' : voice.startsWith('festival:') ? 'festival' : 'espeak';
+export function voiceFamily(voice: TtsVoice): 'espeak' | 'flite' | 'festival' | 'pico' | 'mbrola' {
+  const engine = voice.includes(':') ? voice.split(':')[0] : 'espeak';
+  return engine === 'flite' || engine === 'festival' || engine === 'pico' || engine === 'mbrola' ? engine : 'espeak';
 }
 
 /** Speaks `text` into `out` with a TTS voice (see `TtsVoice`); espeak-ng voices at `speedWpm`. */
@@ -56,7 +59,16 @@ export function synthesize(out: string, text: string, voice: TtsVoice, speedWpm:
       input: text,
       stdio: ['pipe', 'ignore', 'pipe'],
     });
-  else execFileSync('espeak-ng', ['-v', name, '-s', String(speedWpm), '-w', out, text]);
+  else
+    execFileSync('espeak-ng', [
+      '-v',
+      engine === 'mbrola' ? `mb-${name}` : name,
+      '-s',
+      String(speedWpm),
+      '-w',
+      out,
+      text,
+    ]);
 }
 
 /** sox with `-R`: the same noise and dither on every run, so the eval is repeatable. */

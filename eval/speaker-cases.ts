@@ -13,7 +13,7 @@ import path from 'node:path';
 import { concat, durationOf, mix, noise, silence, trimmedSpeech } from '../libs/audio/test/audio-fixtures';
 import { CaseBuilder, type GeneratedCase } from './generate-cases';
 
-export type VoiceSet = 'tuning' | 'heldout';
+export type VoiceSet = 'tuning' | 'heldout' | 'mbrola';
 
 export interface SpeakerCase extends GeneratedCase {
   set: VoiceSet;
@@ -28,8 +28,8 @@ export interface SpeakerCase extends GeneratedCase {
 
 interface Voice {
   id: string;
-  synth: 'espeak' | 'flite' | 'festival';
-  /** espeak-ng voice, flite voice or festival voice function. */
+  synth: 'espeak' | 'flite' | 'festival' | 'mbrola';
+  /** espeak-ng voice, flite voice, festival voice function or MBROLA voice (espeak-ng's mb-<name>). */
   name: string;
   gender: 'm' | 'f';
   /** The recorded person behind the voice: two voices of one person are never paired as two speakers. */
@@ -67,6 +67,28 @@ const HELDOUT_VOICES: Voice[] = [
   { id: 'flite:awb', synth: 'flite', name: 'awb', gender: 'm', person: 'awb' },
   { id: 'festival:ked', synth: 'festival', name: 'voice_ked_diphone', gender: 'm', person: 'ked' },
   { id: 'festival:slt', synth: 'festival', name: 'voice_cmu_us_slt_arctic_hts', gender: 'f', person: 'slt-hts' },
+];
+
+/**
+ * A second held-out set, added after every speaker setting was chosen: MBROLA diphone voices (real speakers, a
+ * synthesiser none of the other sets uses) read through espeak-ng: its English voices (us1 a woman, us2 and us3 men,
+ * en1 a British man) and three women of other languages reading English with their accent (de5, fr4, pl1).
+ */
+const mbrola = (name: string, gender: 'm' | 'f'): Voice => ({
+  id: `mbrola:${name}`,
+  synth: 'mbrola',
+  name,
+  gender,
+  person: `mbrola-${name.replace(/-en$/, '')}`,
+});
+export const MBROLA_SPEAKER_VOICES: Voice[] = [
+  mbrola('us2', 'm'),
+  mbrola('us1', 'f'),
+  mbrola('us3', 'm'),
+  mbrola('en1', 'm'),
+  mbrola('de5-en', 'f'),
+  mbrola('fr4-en', 'f'),
+  mbrola('pl1-en', 'f'),
 ];
 
 const SENTENCES = [
@@ -118,10 +140,10 @@ class SpeakerCaseBuilder {
     const raw = this.file('raw');
     const rate = prosody.rate ?? 1;
     const pitch = prosody.pitch ?? 1;
-    if (voice.synth === 'espeak') {
+    if (voice.synth === 'espeak' || voice.synth === 'mbrola') {
       run('espeak-ng', [
         '-v',
-        voice.name,
+        voice.synth === 'mbrola' ? `mb-${voice.name}` : voice.name,
         '-s',
         String(Math.round(155 * rate)),
         '-p',
@@ -245,7 +267,7 @@ const PROSODY: Prosody[] = [
 
 function casesForSet(b: SpeakerCaseBuilder, set: VoiceSet, voices: Voice[]): SpeakerCase[] {
   const cases: SpeakerCase[] = [];
-  const prefix = `spk_${set === 'tuning' ? 't' : 'h'}`;
+  const prefix = `spk_${set === 'tuning' ? 't' : set === 'mbrola' ? 'm' : 'h'}`;
   const males = voices.filter((v) => v.gender === 'm');
   const females = voices.filter((v) => v.gender === 'f');
 
@@ -301,7 +323,11 @@ function casesForSet(b: SpeakerCaseBuilder, set: VoiceSet, voices: Voice[]): Spe
   });
   // One voice exclaiming in a raised pitch (6 semitones, formants unchanged): a short "Oh no!" between sentences,
   // twice, or a whole sentence read excitedly. Still one voice.
-  const exclaimers = [males[0]!, females[0]!, voices.find((v) => v.synth === 'flite')!];
+  const exclaimers = [
+    males[0]!,
+    females[0]!,
+    voices.find((v) => v.synth === 'flite') ?? voices.find((v) => v !== males[0] && v !== females[0])!,
+  ];
   exclaimers.forEach((voice, k) => {
     const turns: Turn[] = dialogue([voice], 4, k + 4);
     turns.splice(1, 0, { voice, text: EXCLAMATIONS[k % EXCLAMATIONS.length]!, prosody: { raiseSemitones: 6 } });
@@ -420,4 +446,10 @@ export function generateSpeakerCases(dir: string): SpeakerCase[] {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   const b = new SpeakerCaseBuilder(dir);
   return [...casesForSet(b, 'tuning', TUNING_VOICES), ...casesForSet(b, 'heldout', HELDOUT_VOICES)];
+}
+
+/** The speaker cases of the MBROLA voices (`MBROLA_SPEAKER_VOICES`), written to `dir`. */
+export function generateMbrolaSpeakerCases(dir: string): SpeakerCase[] {
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  return casesForSet(new SpeakerCaseBuilder(dir), 'mbrola', MBROLA_SPEAKER_VOICES);
 }

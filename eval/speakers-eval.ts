@@ -24,12 +24,12 @@ import {
 import { ensureEvalTools } from './debian-packages';
 import { generateActedCases } from './acted-voice-cases';
 import { generateCases } from './generate-cases';
-import { generateSpeakerCases } from './speaker-cases';
+import { generateMbrolaSpeakerCases, generateSpeakerCases, MBROLA_SPEAKER_VOICES } from './speaker-cases';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
-type SetName = 'real' | 'generated' | 'short' | 'tuning' | 'heldout' | 'acted';
-const SETS: SetName[] = ['real', 'generated', 'short', 'tuning', 'heldout', 'acted'];
+type SetName = 'real' | 'generated' | 'short' | 'tuning' | 'heldout' | 'mbrola' | 'acted';
+const SETS: SetName[] = ['real', 'generated', 'short', 'tuning', 'heldout', 'mbrola', 'acted'];
 
 interface EvalCase {
   id: string;
@@ -82,9 +82,30 @@ function loadCases(dataDir: string, casesDir: string, fresh: boolean): EvalCase[
     writeFileSync(listFile, JSON.stringify([...generated, ...own], null, 1));
     process.stderr.write(`generated cases in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   }
+  // The MBROLA voices: a second held-out set, added after every setting was chosen (its own list: older caches stay).
+  const mbrolaList = path.join(casesDir, 'mbrola-cases.json');
+  if (!existsSync(mbrolaList)) {
+    ensureEvalTools(
+      'speakers-eval',
+      MBROLA_SPEAKER_VOICES.map((v) => v.id),
+    );
+    const mbrola: EvalCase[] = generateMbrolaSpeakerCases(path.join(casesDir, 'mbrola')).map((c) => ({
+      id: c.id,
+      file: c.file,
+      set: c.set,
+      kind: c.kind,
+      numSpeakers: c.numSpeakers,
+    }));
+    writeFileSync(mbrolaList, JSON.stringify(mbrola, null, 1));
+  }
   // Recorded people laughing, coughing and exclaiming between lines (one voice each): false-alarm evidence.
   const acted: EvalCase[] = generateActedCases(path.join(casesDir, 'acted'));
-  return [...real, ...(JSON.parse(readFileSync(listFile, 'utf8')) as EvalCase[]), ...acted];
+  return [
+    ...real,
+    ...(JSON.parse(readFileSync(listFile, 'utf8')) as EvalCase[]),
+    ...(JSON.parse(readFileSync(mbrolaList, 'utf8')) as EvalCase[]),
+    ...acted,
+  ];
 }
 
 interface Outcome {

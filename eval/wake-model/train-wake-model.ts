@@ -1,13 +1,13 @@
 /**
  * `npm run train:wake [-- --dir DIR --shard i/n|real|hard --epochs N --hidden H --holdout v1,v2 --no-center
- * --no-real --negative-stride N --accented --pico --hard-negatives N --joint-calibration --seed N --calibrate MODEL --ensemble A,B,.. --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
+ * --no-real --negative-stride N --accented --pico --mbrola --hard-negatives N --joint-calibration --seed N --calibrate MODEL --ensemble A,B,.. --out FILE]`: trains the wake-phrase heads (libs/audio/models/wake-phrases/wake-heads.json); the
  * defaults reproduce the committed model.
  * 1. clips (cached in DIR, default $TMPDIR/earshot-wake-train): TTS phrases in carrier sentences, near misses and
  *    other speech in the training voices (training-data.ts), fortune sentences as more negatives, real recorded
  *    speech from Debian packages as negatives and as context around phrases, near-miss fragments (real-speech.ts);
  * 2. speech embeddings of every clip, cached beside it. `--shard i/n` does steps 1-2 for every n-th voice and
  *    stops, `--shard real` and `--shard hard` the real-speech and near-miss clips, `--shard accented` the accented
- *    voices (`--accented` trains on them too), `--shard pico` SVOX Pico's English voices (`--pico`), so processes
+ *    voices (`--accented` trains on them too), `--shard pico` SVOX Pico's English voices (`--pico`), `--shard mbrola[:i/n]` the MBROLA voices (`--mbrola`), so processes
  *    can share the work;
  * 3. a one-hidden-layer classifier over windows of 16 embeddings (centred on their clip's mean), Adam on a
  *    class-weighted cross-entropy;
@@ -37,7 +37,7 @@ import {
   type WakeHeadModel,
 } from '../../libs/audio/src/phrases/wake-head';
 import { findWakeRuns } from '../../libs/audio/src/phrases/embedding.spotter';
-import { ensureDebianPackages, hasCommand } from '../debian-packages';
+import { ensureDebianPackages, hasCommand, missingMbrolaPackages } from '../debian-packages';
 import { generateNearMissClips, generateRealSpeechClips, REAL_SPEECH_PACKAGES } from './real-speech';
 import {
   ACCENTED_VOICE_PACKAGES,
@@ -45,6 +45,7 @@ import {
   generateExtraNegatives,
   PICO_VOICE_PACKAGES,
   PICO_VOICES,
+  MBROLA_VOICES,
   generateTrainingClips,
   seededRandom,
   TRAINING_VOICES,
@@ -81,6 +82,8 @@ const { values } = parseArgs({
     accented: { type: 'boolean', default: false },
     /** Also train on SVOX Pico's English voices (training-data.ts PICO_VOICES; Debian non-free). */
     pico: { type: 'boolean', default: false },
+    /** Also train on MBROLA voices of other languages' speakers reading English (training-data.ts MBROLA_VOICES). */
+    mbrola: { type: 'boolean', default: false },
     /**
      * Hard-negative mining: after training, phrase-free windows the heads give a phrase at least 0.5 are repeated
      * this many times more and the heads trained one more epoch from where they are (0: off).
@@ -94,6 +97,7 @@ const trainingVoices: readonly string[] = [
   ...TRAINING_VOICES,
   ...(values.accented ? ACCENTED_VOICES : []),
   ...(values.pico ? PICO_VOICES : []),
+  ...(values.mbrola ? MBROLA_VOICES : []),
 ];
 
 interface Loaded {
@@ -420,6 +424,8 @@ function ensureTrainingTools(): void {
     ],
     'train:wake',
   );
+  if (values.mbrola || values.shard?.startsWith('mbrola'))
+    ensureDebianPackages(missingMbrolaPackages(MBROLA_VOICES), 'train:wake');
 }
 
 async function main(): Promise<void> {
@@ -438,13 +444,20 @@ async function main(): Promise<void> {
     return;
   }
   if (values.shard) {
-    const [index, total] = values.shard.split('/').map(Number) as [number, number];
-    const voices =
-      values.shard === 'accented'
-        ? ACCENTED_VOICES
-        : values.shard === 'pico'
-          ? PICO_VOICES
-          : TRAINING_VOICES.filter((_, i) => i % total === index);
+    // i/n: every n-th training voice; accented, pico, mbrola: those voices; mbrola:i/n: every n-th of them
+    const named: Record<string, readonly string[]> = {
+      accented: ACCENTED_VOICES,
+      pico: PICO_VOICES,
+      mbrola: MBROLA_VOICES,
+    };
+    const [set, part] = values.shard.includes(':')
+      ? (values.shard.split(':') as [string, string])
+      : named[values.shard]
+        ? [values.shard, '0/1']
+        : [undefined, values.shard];
+    const [index, total] = part.split('/').map(Number) as [number, number];
+    const voices = (set ? (named[set] ?? []) : TRAINING_VOICES).filter((_, i) => i % total === index);
+    if (voices.length === 0) throw new Error(`--shard ${values.shard}: no such voices`);
     const clips = [...generateTrainingClips(dir, voices), ...extraNegatives(dir, voices)];
     await embedClips(clips);
     process.stderr.write(`shard ${values.shard}: ${clips.length} clips ready\n`);
@@ -542,7 +555,7 @@ async function main(): Promise<void> {
     command: `npm run train:wake -- ${process.argv.slice(2).join(' ')}`.trim(),
     voices: [
       ...new Set(
-        trainSet.map((l) => l.clip.voice).filter((v) => !v.includes(':') || /^(flite|festival|pico):/.test(v)),
+        trainSet.map((l) => l.clip.voice).filter((v) => !v.includes(':') || /^(flite|festival|pico|mbrola):/.test(v)),
       ),
     ],
     realSpeechGroups: [...new Set(trainSet.map((l) => l.clip.voice).filter((v) => v.startsWith('real:')))].length,

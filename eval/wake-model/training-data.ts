@@ -197,6 +197,31 @@ export const ACCENTED_VOICE_PACKAGES = [
 export const PICO_VOICES = ['pico:en-US', 'pico:en-GB'];
 export const PICO_VOICE_PACKAGES = [{ packageName: 'libttspico-utils', dir: '/usr/share/pico/lang' }];
 
+/**
+ * `train:wake --mbrola`: MBROLA diphone voices of other languages' speakers reading English through espeak-ng's
+ * English front end (its `mb-<voice>-en` voices: English phonemes mapped onto the voice's own diphones, so English
+ * with the speaker's accent). Fourteen real speakers, four of them women, from a synthesiser none of the other
+ * training voices uses. de1-en and sw2-en are left out: their diphone sets lack sounds of the phrases ("Siri"), which
+ * MBROLA replaces with silence. MBROLA's English voices (us1, us2, us3, en1) are eval voices, never training ones.
+ * Debian contrib `mbrola` and non-free `mbrola-<voice>`.
+ */
+export const MBROLA_VOICES = [
+  'mbrola:de3-en',
+  'mbrola:de5-en',
+  'mbrola:fr4-en',
+  'mbrola:pl1-en',
+  'mbrola:de2-en',
+  'mbrola:de4-en',
+  'mbrola:de6-en',
+  'mbrola:fr1-en',
+  'mbrola:gr2-en',
+  'mbrola:hu1-en',
+  'mbrola:nl2-en',
+  'mbrola:ro1-en',
+  'mbrola:sw1-en',
+  'mbrola:af1-en',
+];
+
 const phraseTextsOf = (voice: string, phrase: (typeof WAKE_CLASSES)[number]): string[] =>
   ACCENTED_PHRASE_TEXT[voice]?.[phrase] ?? PHRASE_TEXT[phrase];
 
@@ -265,6 +290,8 @@ const NATURAL_VOICE_VARIANTS: VoiceVariant[] = [
   { name: 'pitch-up', effects: ['pitch', '450', 'tempo', '0.92'], timeScale: 1 / 0.92 },
   { name: 'pitch-down', effects: ['pitch', '-300', 'tempo', '1.1'], timeScale: 1 / 1.1 },
 ];
+/** The MBROLA voices are many people already: three variants each (fewer clips, the same spread of formants). */
+const MBROLA_VARIANTS = NATURAL_VOICE_VARIANTS.filter((v) => ['base', 'formant-up', 'formant-down'].includes(v.name));
 const ESPEAK_VARIANTS: VoiceVariant[] = [
   { name: 'speed0.95', effects: ['speed', '0.95'], timeScale: 1 / 0.95 },
   { name: 'speed1.05', effects: ['speed', '1.05'], timeScale: 1 / 1.05 },
@@ -394,7 +421,8 @@ export function cachedClips<T = TrainingClip>(dir: string, make: () => T[]): T[]
 }
 
 const voiceDirOf = (dir: string, voice: string): string => path.join(dir, voice.replace(/[:+]/g, '_'));
-const variantsOf = (voice: string): VoiceVariant[] => (voice.includes(':') ? NATURAL_VOICE_VARIANTS : ESPEAK_VARIANTS);
+const variantsOf = (voice: string): VoiceVariant[] =>
+  voice.startsWith('mbrola:') ? MBROLA_VARIANTS : voice.includes(':') ? NATURAL_VOICE_VARIANTS : ESPEAK_VARIANTS;
 
 /** Makes (or reuses) the clips of the given voices in `dir`; writes `dir/<voice>/clips.json` per voice. */
 export function generateTrainingClips(dir: string, voices: readonly string[] = TRAINING_VOICES): TrainingClip[] {
@@ -483,7 +511,9 @@ export function generateExtraNegatives(
     const voiceDir = path.join(voiceDirOf(dir, voice), 'extra');
     clips.push(
       ...cachedClips(voiceDir, () => {
-        const random = seededRandom(5000 + [...TRAINING_VOICES, ...ACCENTED_VOICES, ...PICO_VOICES].indexOf(voice));
+        const random = seededRandom(
+          5000 + [...TRAINING_VOICES, ...ACCENTED_VOICES, ...PICO_VOICES, ...MBROLA_VOICES].indexOf(voice),
+        );
         const variants = variantsOf(voice);
         const rate = 140 + Math.round(random() * 40);
         const voiceClips: TrainingClip[] = [];

@@ -5,6 +5,9 @@
  *   pink noise or typing), split into the voices the heads were trained on and the held-out ones;
  * - the wake sentences again in the held-out natural voices under harder conditions (a reverberant room, a
  *   telephone band, 20 dB quieter, faster speech);
+ * - the same phrase cases in MBROLA's four English voices (real speakers' diphones, a fourth synthesiser: a woman
+ *   and two men of American English, a man of British English), held out from training and calibration, and added
+ *   after every model setting so far was chosen: no choice was made on them;
  * - every other generated case (conversations, noise, music, typing, flags) and the real clips of shared/evaldata.
  * Writes eval/results/wake-eval.{md,json}.
  */
@@ -22,11 +25,20 @@ import {
 } from '@earshot/audio';
 import { execFileSync } from 'node:child_process';
 import { ensureEvalTools } from '../debian-packages';
-import { CaseBuilder, generateCases, voiceFamily, WAKE_SENTENCES, type GeneratedCase } from '../generate-cases';
+import {
+  CaseBuilder,
+  generateCases,
+  generatePhraseCases,
+  voiceFamily,
+  WAKE_SENTENCES,
+  type GeneratedCase,
+} from '../generate-cases';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const HARD_VOICES = ['flite:slt', 'festival:cmu_us_slt_arctic_hts', 'festival:ked_diphone'];
 const HARD_CONDITIONS = ['room', 'phone', 'quiet', 'fast'] as const;
+/** MBROLA's English voices: us1 (a woman), us2, us3 (men), en1 (a British man). */
+export const MBROLA_EVAL_VOICES = ['mbrola:us1', 'mbrola:us2', 'mbrola:us3', 'mbrola:en1'];
 
 interface EvalCase {
   id: string;
@@ -100,7 +112,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { data: { type: 'string' }, out: { type: 'string' }, head: { type: 'string' }, cases: { type: 'string' } },
   });
-  ensureEvalTools('wake-eval');
+  ensureEvalTools('wake-eval', MBROLA_EVAL_VOICES);
   const dataDir = path.resolve(
     values.data ?? process.env.EARSHOT_EVALDATA ?? path.join(REPO_ROOT, '../shared/evaldata'),
   );
@@ -128,8 +140,14 @@ async function main(): Promise<void> {
       const hardDir = path.join(tempDir, 'hard');
       mkdirSync(hardDir, { recursive: true });
       const b = new CaseBuilder(hardDir);
+      const mbrolaDir = path.join(tempDir, 'mbrola');
+      mkdirSync(mbrolaDir, { recursive: true });
+      const mbrola = generatePhraseCases(
+        new CaseBuilder(mbrolaDir),
+        MBROLA_EVAL_VOICES.map((voice) => ({ voice, split: 'heldout' as const })),
+      );
       const generated = [
-        ...generateCases(tempDir).map((c) => ({
+        ...[...generateCases(tempDir), ...mbrola].map((c) => ({
           id: c.id,
           file: c.file,
           set: setOf(c),
@@ -218,7 +236,7 @@ function kindOf(c: EvalCase): string {
   if (c.set === 'real clips') return c.phrases.length ? 'real phrase' : 'real, no phrase';
   if (c.set.startsWith('generated')) return 'other generated';
   if (c.set.startsWith('held-out natural voices,')) return 'held-out natural, harder';
-  const family = c.set.startsWith('espeak') ? 'espeak' : 'natural';
+  const family = c.set.startsWith('espeak') ? 'espeak' : c.set.startsWith('mbrola') ? 'mbrola' : 'natural';
   const split = c.set.includes('held-out') ? 'held-out' : c.set.includes('validation') ? 'validation' : 'training';
   return `${split} ${family}${c.nearMiss ? ' near miss' : ''}`;
 }
