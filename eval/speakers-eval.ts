@@ -4,7 +4,7 @@
  * chunk (pyannote_sample_2spk: two people talking), median of N runs after one warm-up, as bench:analysis times it.
  *
  * Speaker counting only: Silero VAD + the mfcc-bic speaker engine over the real clips of shared/evaldata, the
- * cases of eval/generate-cases.ts (its 2-3 s phrase and flag clips apart, as the `short` set) and the voices of eval/speaker-cases.ts (tuning and held-out sets). Prints, per
+ * cases of eval/generate-cases.ts (its 2-3 s phrase and flag clips apart, as the `short` set) and the voices of eval/speaker-cases.ts (tuning, held-out and MBROLA sets). Prints, per
  * set: exact count accuracy, more-than-one-voice recall and false alarms, and the speaker stage's milliseconds.
  *
  * Generated audio and VAD segments are cached in --cases (default: $TMPDIR/earshot-speaker-cases) so a sweep
