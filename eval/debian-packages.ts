@@ -87,11 +87,10 @@ const FESTIVAL_VOICES: Array<{ dir: string; packageName: string }> = [
   { dir: 'english/ked_diphone', packageName: 'festvox-kdlpc16k' },
 ];
 
-/** Installs missing Debian packages when root, else stops with the command; `voices` adds their MBROLA voices. */
-export function ensureEvalTools(who = 'eval', voices: readonly string[] = []): void {
+/** Installs missing Debian packages when root, else stops with the command. */
+export function ensureEvalTools(who = 'eval'): void {
   ensureDebianPackages(
     [
-      ...missingMbrolaPackages(voices),
       ...EVAL_TOOLS.filter((t) => !hasCommand(t.command)).flatMap((t) => t.packages),
       ...FESTIVAL_VOICES.filter((v) => !existsSync(path.join('/usr/share/festival/voices', v.dir))).map(
         (v) => v.packageName,
@@ -99,4 +98,21 @@ export function ensureEvalTools(who = 'eval', voices: readonly string[] = []): v
     ],
     who,
   );
+}
+
+/**
+ * Installs the MBROLA voices of an eval's extra held-out set (Debian contrib and non-free) when it can; false, with
+ * the reason on stderr, when it cannot (not root, or the components not enabled): the eval then leaves the set out
+ * and says so.
+ */
+export function ensureMbrolaVoices(voices: readonly string[], who: string): boolean {
+  try {
+    ensureDebianPackages(missingMbrolaPackages(voices), who);
+    return true;
+  } catch (error) {
+    process.stderr.write(
+      `${who}: the MBROLA set is left out: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return false;
+  }
 }

@@ -23,7 +23,7 @@ import { createSileroVad, decodeToPcm, type SpeechSegment } from '@earshot/audio
 import { computeMfcc, frameEnergiesDb } from '../libs/audio/src/speakers/mfcc.features';
 import { medianSemitones, trackPitch } from '../libs/audio/src/speakers/pitch';
 import { trimmedSpeech } from '../libs/audio/test/audio-fixtures';
-import { ensureEvalTools } from './debian-packages';
+import { ensureDebianPackages, ensureEvalTools, missingMbrolaPackages } from './debian-packages';
 import { realSpeechGroups } from './wake-model/real-speech';
 import { fortuneSentences, seededRandom } from './wake-model/training-data';
 
@@ -198,7 +198,8 @@ interface EvalCase {
 }
 
 async function main(): Promise<void> {
-  ensureEvalTools('speaker-lda', MBROLA_TRAINING);
+  ensureEvalTools('speaker-lda');
+  ensureDebianPackages(missingMbrolaPackages(MBROLA_TRAINING), 'speaker-lda');
   const vectors = await trainingVectors(values.dir);
   const projection = lda(vectors, Number(values.dims));
   const project = (v: number[]): number[] => projection.mmul(Matrix.columnVector(v)).getColumn(0);

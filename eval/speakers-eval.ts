@@ -21,7 +21,7 @@ import {
   type SpeakerOptions,
   type SpeechSegment,
 } from '@earshot/audio';
-import { ensureEvalTools } from './debian-packages';
+import { ensureEvalTools, ensureMbrolaVoices } from './debian-packages';
 import { generateActedCases } from './acted-voice-cases';
 import { generateCases } from './generate-cases';
 import { generateMbrolaSpeakerCases, generateSpeakerCases, MBROLA_SPEAKER_VOICES } from './speaker-cases';
@@ -84,11 +84,13 @@ function loadCases(dataDir: string, casesDir: string, fresh: boolean): EvalCase[
   }
   // The MBROLA voices: a second held-out set, added after every setting was chosen (its own list: older caches stay).
   const mbrolaList = path.join(casesDir, 'mbrola-cases.json');
-  if (!existsSync(mbrolaList)) {
-    ensureEvalTools(
-      'speakers-eval',
+  if (
+    !existsSync(mbrolaList) &&
+    ensureMbrolaVoices(
       MBROLA_SPEAKER_VOICES.map((v) => v.id),
-    );
+      'speakers-eval',
+    )
+  ) {
     const mbrola: EvalCase[] = generateMbrolaSpeakerCases(path.join(casesDir, 'mbrola')).map((c) => ({
       id: c.id,
       file: c.file,
@@ -103,7 +105,7 @@ function loadCases(dataDir: string, casesDir: string, fresh: boolean): EvalCase[
   return [
     ...real,
     ...(JSON.parse(readFileSync(listFile, 'utf8')) as EvalCase[]),
-    ...(JSON.parse(readFileSync(mbrolaList, 'utf8')) as EvalCase[]),
+    ...(existsSync(mbrolaList) ? (JSON.parse(readFileSync(mbrolaList, 'utf8')) as EvalCase[]) : []),
     ...acted,
   ];
 }

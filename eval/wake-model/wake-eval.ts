@@ -24,7 +24,7 @@ import {
   type WakeHead,
 } from '@earshot/audio';
 import { execFileSync } from 'node:child_process';
-import { ensureEvalTools } from '../debian-packages';
+import { ensureEvalTools, ensureMbrolaVoices } from '../debian-packages';
 import {
   CaseBuilder,
   generateCases,
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { data: { type: 'string' }, out: { type: 'string' }, head: { type: 'string' }, cases: { type: 'string' } },
   });
-  ensureEvalTools('wake-eval', MBROLA_EVAL_VOICES);
+  ensureEvalTools('wake-eval');
   const dataDir = path.resolve(
     values.data ?? process.env.EARSHOT_EVALDATA ?? path.join(REPO_ROOT, '../shared/evaldata'),
   );
@@ -142,10 +142,12 @@ async function main(): Promise<void> {
       const b = new CaseBuilder(hardDir);
       const mbrolaDir = path.join(tempDir, 'mbrola');
       mkdirSync(mbrolaDir, { recursive: true });
-      const mbrola = generatePhraseCases(
-        new CaseBuilder(mbrolaDir),
-        MBROLA_EVAL_VOICES.map((voice) => ({ voice, split: 'heldout' as const })),
-      );
+      const mbrola = ensureMbrolaVoices(MBROLA_EVAL_VOICES, 'wake-eval')
+        ? generatePhraseCases(
+            new CaseBuilder(mbrolaDir),
+            MBROLA_EVAL_VOICES.map((voice) => ({ voice, split: 'heldout' as const })),
+          )
+        : [];
       const generated = [
         ...[...generateCases(tempDir), ...mbrola].map((c) => ({
           id: c.id,
