@@ -3,6 +3,7 @@
  * times are known), sox noise, synthetic music and typing, mixed with sox.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { concat, durationOf, keyClick, noise, silence, trimmedSpeech } from '../libs/audio/test/audio-fixtures';
 
@@ -69,6 +70,36 @@ export function synthesize(out: string, text: string, voice: TtsVoice, speedWpm:
       out,
       text,
     ]);
+}
+
+/**
+ * Re-encodes eval cases as the exam page's recorder sends them: webm/opus at `bitrate` b/s, 48 kHz mono (ffmpeg's
+ * libopus), written once into `dir` and reused; returns the new files in order.
+ */
+export function asRecorderSends(files: readonly string[], dir: string, bitrate: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  return files.map((file, i) => {
+    const out = path.join(dir, `${i}-${path.basename(file)}.webm`);
+    if (!existsSync(out))
+      execFileSync('ffmpeg', [
+        '-nostdin',
+        '-v',
+        'error',
+        '-y',
+        '-i',
+        file,
+        '-ar',
+        '48000',
+        '-ac',
+        '1',
+        '-c:a',
+        'libopus',
+        '-b:a',
+        bitrate,
+        out,
+      ]);
+    return out;
+  });
 }
 
 /** sox with `-R`: the same noise and dither on every run, so the eval is repeatable. */

@@ -23,7 +23,7 @@ import {
 } from '@earshot/audio';
 import { ensureEvalTools, ensureMbrolaVoices } from './debian-packages';
 import { generateActedCases } from './acted-voice-cases';
-import { generateCases } from './generate-cases';
+import { asRecorderSends, generateCases } from './generate-cases';
 import { generateMbrolaSpeakerCases, generateSpeakerCases, MBROLA_SPEAKER_VOICES } from './speaker-cases';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -183,6 +183,8 @@ async function main(): Promise<void> {
       bench: { type: 'boolean' },
       runs: { type: 'string' },
       out: { type: 'string' },
+      /** Re-encode every case as the exam page sends it: webm/opus at this bitrate (bits/s), 48 kHz. */
+      opus: { type: 'string' },
     },
   });
   const dataDir = path.resolve(
@@ -197,6 +199,14 @@ async function main(): Promise<void> {
   const casesDir = path.resolve(values.cases ?? path.join(tmpdir(), 'earshot-speaker-cases'));
   if (values.fresh || !existsSync(path.join(casesDir, 'cases.json'))) ensureEvalTools('speakers-eval');
   const cases = loadCases(dataDir, casesDir, values.fresh ?? false);
+  if (values.opus) {
+    const files = asRecorderSends(
+      cases.map((c) => c.file),
+      path.join(casesDir, `opus-${values.opus}`),
+      values.opus,
+    );
+    cases.forEach((c, k) => (c.file = files[k]!));
+  }
 
   const vadFile = path.join(casesDir, 'vad.json');
   const vadCache = (existsSync(vadFile) ? JSON.parse(readFileSync(vadFile, 'utf8')) : {}) as Record<

@@ -9,6 +9,7 @@
  *   and two men of American English, a man of British English), held out from training and calibration, and added
  *   after every model setting so far was chosen: no choice was made on them;
  * - every other generated case (conversations, noise, music, typing, flags) and the real clips of shared/evaldata.
+ * `--opus 64000` first re-encodes every case as webm/opus at that bitrate, as the exam page's recorder sends it.
  * Writes eval/results/wake-eval.{md,json}.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import {
 import { execFileSync } from 'node:child_process';
 import { ensureEvalTools, ensureMbrolaVoices } from '../debian-packages';
 import {
+  asRecorderSends,
   CaseBuilder,
   generateCases,
   generatePhraseCases,
@@ -110,7 +112,14 @@ interface ManifestClip {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, out: { type: 'string' }, head: { type: 'string' }, cases: { type: 'string' } },
+    options: {
+      data: { type: 'string' },
+      out: { type: 'string' },
+      head: { type: 'string' },
+      cases: { type: 'string' },
+      /** Re-encode every case as the exam page sends it: webm/opus at this bitrate (bits/s), 48 kHz. */
+      opus: { type: 'string' },
+    },
   });
   ensureEvalTools('wake-eval');
   const dataDir = path.resolve(
@@ -163,7 +172,17 @@ async function main(): Promise<void> {
       cases.push(...generated);
     }
     for (const c of cases) if (c.voice) c.set = `${c.set} (${splitOf(c.voice, spotter.head)})`;
-    process.stderr.write(`wake-eval: ${cases.length} cases\n`);
+    if (values.opus) {
+      const files = asRecorderSends(
+        cases.map((c) => c.file),
+        path.join(tempDir, `opus-${values.opus}`),
+        values.opus,
+      );
+      cases.forEach((c, k) => (c.file = files[k]!));
+    }
+    process.stderr.write(
+      `wake-eval: ${cases.length} cases${values.opus ? `, as webm/opus at ${values.opus} b/s` : ''}\n`,
+    );
     for (const c of cases) {
       const pcm = await decodeToPcm(c.file);
       const { segments } = await vad.detect(pcm);
