@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeDurationSec } from '../decode/ffmpeg.decoder';
 import { isAudioDecodeError } from '../decode/audio-decode.error';
@@ -22,7 +21,7 @@ import {
   type EnginesUsed,
   type FileProgress,
 } from '../pipeline/analyze';
-import type { TranscriberConfig } from '../transcribe/transcriber';
+import { TRANSCRIBER_ARGS, transcriberConfig } from './transcriber-options';
 
 const USAGE = `usage: earshot analyze <file> [options]
 
@@ -44,34 +43,6 @@ const USAGE = `usage: earshot analyze <file> [options]
 `;
 
 const CHUNK_SEC = 30;
-
-function transcriberConfig(
-  values: Record<string, string | boolean | undefined>,
-  modelsDir: string,
-): TranscriberConfig | false {
-  const name = (values.transcriber as string | undefined) ?? 'pocketsphinx';
-  switch (name) {
-    case 'none':
-      return false;
-    case 'pocketsphinx':
-      return { engine: 'pocketsphinx' };
-    case 'openai':
-      return {
-        engine: 'openai',
-        apiKey: process.env.OPENAI_API_KEY ?? 'unset',
-        ...(values['openai-base-url'] ? { baseURL: values['openai-base-url'] as string } : {}),
-        ...(values['openai-model'] ? { model: values['openai-model'] as string } : {}),
-      };
-    case 'whisper-cpp':
-      return {
-        engine: 'whisper-cpp',
-        binaryPath: (values['whisper-cpp-bin'] as string | undefined) ?? 'whisper-cli',
-        modelPath: (values['whisper-model'] as string | undefined) ?? path.join(modelsDir, 'ggml-base.en.bin'),
-      };
-    default:
-      throw new Error(`unknown transcriber ${name}`);
-  }
-}
 
 function drawProgress(progress: FileProgress, startedMs: number): void {
   const width = 30;
@@ -202,11 +173,7 @@ export async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: 'boolean' },
-      transcriber: { type: 'string' },
-      'openai-base-url': { type: 'string' },
-      'openai-model': { type: 'string' },
-      'whisper-cpp-bin': { type: 'string' },
-      'whisper-model': { type: 'string' },
+      ...TRANSCRIBER_ARGS,
       'models-dir': { type: 'string' },
       watch: { type: 'string' },
       'speaker-model': { type: 'string' },
@@ -241,7 +208,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const modelsDir = values['models-dir'] ?? process.env.EARSHOT_MODELS_DIR ?? defaultModelsDir(process.cwd());
   const engines = await createAnalysisEngines({
-    transcriber: transcriberConfig(values, modelsDir),
+    transcriber: transcriberConfig(values, modelsDir, process.env.OPENAI_API_KEY),
     ...(values['speaker-model'] ? { speakers: { engine: 'sherpa-onnx', modelPath: values['speaker-model'] } } : {}),
     ...(values['wake-spotter'] === 'pocketsphinx' || values['no-spot']
       ? { wakeSpotter: false as const }
