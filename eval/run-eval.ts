@@ -1,8 +1,11 @@
 /**
- * `npm run eval [-- --data DIR --out DIR --no-transcribe --only phrases]`: runs the analysis over the real clips
+ * `npm run eval [-- --data DIR --out DIR --no-transcribe --only phrases --transcriber openai|whisper-cpp ...]`: runs the analysis over the real clips
  * of shared/evaldata and over generated cases, and writes metrics (JSON + a markdown table) to eval/results/.
  * Default data folder: ../shared/evaldata from the repo root, or EARSHOT_EVALDATA. `--only phrases` runs the
  * wake-phrase part alone (real clips and the phrase cases, no VAD/speaker scoring) into phrase-eval.{md,json}.
+ * `--transcriber openai|whisper-cpp` with its options (as for `earshot analyze`: `--openai-base-url`, `--openai-model`,
+ * key in OPENAI_API_KEY; `--whisper-cpp-bin`, `--whisper-model`) measures that transcription engine instead of
+ * pocketsphinx; the results name the engine.
  * Missing Debian tools are installed when run as root; otherwise it stops with the apt-get command to run.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +15,8 @@ import { parseArgs } from 'node:util';
 import {
   analyzeSpeakersMfccBic,
   buildPhraseList,
-  createPocketsphinxTranscriber,
+  createTranscriber,
+  defaultModelsDir,
   createSileroVad,
   decodeToPcm,
   findPhraseCandidates,
@@ -29,8 +33,10 @@ import {
   summarizeLevels,
   type PhraseHit,
   type SpeechSegment,
+  type Transcriber,
   type Vad,
 } from '@earshot/audio';
+import { TRANSCRIBER_ARGS, transcriberConfig } from '../libs/audio/src/cli/transcriber-options';
 import { ensureEvalTools } from './debian-packages';
 import { generateCases, voiceFamily, type GeneratedCase } from './generate-cases';
 
@@ -107,7 +113,7 @@ async function evaluateCase(
   },
   vad: Vad,
   exactVad: Vad,
-  transcribe: boolean,
+  transcriber: (Transcriber & { engineName: string }) | undefined,
   phrasesOnly = false,
 ): Promise<CaseResult> {
   const pcm = await decodeToPcm(c.file);
@@ -189,15 +195,21 @@ async function evaluateCase(
           phrases,
         ),
       );
-    if (transcribe) {
-      const transcript = await createPocketsphinxTranscriber().transcribe(pcm, segments);
+    if (transcriber) {
+      const transcript = await transcriber.transcribe(pcm, segments);
       result.transcript = transcript.text;
       result.transcriptPhrases = uniquePhrases(mergePhraseHits(matchPhrasesInTranscript(transcript, phrases)));
-      // The spotter verified against this transcript's words instead of its own decode (no second decode).
+      // The spotter verified against this transcript's words instead of its own decode (no second decode); the
+      // boundary tolerance was chosen on pocketsphinx's words, so other engines' words are not used for it.
       result.spotterOnTranscriptPhrases = uniquePhrases(
-        await spotPhrasesInAudio(pcm, segments, phrases, {
-          decodedWords: transcript.segments.flatMap((segment) => segment.words ?? []),
-        }),
+        await spotPhrasesInAudio(
+          pcm,
+          segments,
+          phrases,
+          transcriber.engineName === 'pocketsphinx'
+            ? { decodedWords: transcript.segments.flatMap((segment) => segment.words ?? []) }
+            : {},
+        ),
       );
       if (c.transcript) result.wer = wordErrorRate(c.transcript.replace(/\|/g, ' '), transcript.text).wer;
     }
@@ -413,7 +425,7 @@ function phraseMarkdown(summary: ReturnType<typeof summarizePhrases>): string {
   ].join('\n');
 }
 
-function markdown(summary: ReturnType<typeof summarize>, results: CaseResult[]): string {
+function markdown(summary: ReturnType<typeof summarize>, results: CaseResult[], transcriberName: string): string {
   const rows: Array<[string, string, string]> = [
     [
       'VAD frame F1, real speech clips (mean; jfk, librispeech, pyannote, falcon, cobra, alexa)',
@@ -444,10 +456,10 @@ function markdown(summary: ReturnType<typeof summarize>, results: CaseResult[]):
       pct(summary.moreThanOneVoiceFalseAlarmRate),
       '≤ 5 %',
     ],
-    ['WER pocketsphinx, real clips', summary.werReal.map((w) => `${w.id} ${w.wer}`).join('; '), ''],
-    ['WER pocketsphinx, generated espeak', summary.werGeneratedMean.toFixed(3), ''],
+    [`WER ${transcriberName}, real clips`, summary.werReal.map((w) => `${w.id} ${w.wer}`).join('; '), ''],
+    [`WER ${transcriberName}, generated espeak`, summary.werGeneratedMean.toFixed(3), ''],
     [
-      `Wake-phrase recall, pocketsphinx transcript (${summary.phrasePositives} clips)`,
+      `Wake-phrase recall, ${transcriberName} transcript (${summary.phrasePositives} clips)`,
       pct(summary.phraseRecallTranscript),
       '≥ 95 %',
     ],
@@ -501,6 +513,8 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       out: { type: 'string' },
       'no-transcribe': { type: 'boolean' },
+      'models-dir': { type: 'string' },
+      ...TRANSCRIBER_ARGS,
       'no-generated': { type: 'boolean' },
       only: { type: 'string' },
     },
@@ -513,7 +527,18 @@ async function main(): Promise<void> {
     values.data ?? process.env.EARSHOT_EVALDATA ?? path.join(REPO_ROOT, '../shared/evaldata'),
   );
   const outDir = path.resolve(values.out ?? path.join(REPO_ROOT, 'eval/results'));
-  const transcribe = !values['no-transcribe'];
+  // --transcriber openai|whisper-cpp (with their options, as for `earshot analyze`) measures another engine.
+  const choice = values['no-transcribe']
+    ? false
+    : transcriberConfig(
+        values,
+        values['models-dir'] ?? process.env.EARSHOT_MODELS_DIR ?? defaultModelsDir(REPO_ROOT),
+        process.env.OPENAI_API_KEY,
+      );
+  const made = choice ? createTranscriber(choice) : undefined;
+  if (made?.notice) process.stderr.write(`eval: ${made.notice}\n`);
+  const transcriber =
+    made && choice ? Object.assign(made, { engineName: made.notice ? 'pocketsphinx' : choice.engine }) : undefined;
   const manifest = JSON.parse(readFileSync(path.join(dataDir, 'manifest.json'), 'utf8')) as { clips: ManifestClip[] };
   const vad = await createSileroVad();
   const exactVad = await createSileroVad({ lanes: 1 });
@@ -536,7 +561,7 @@ async function main(): Promise<void> {
         },
         vad,
         exactVad,
-        transcribe,
+        transcriber,
         phrasesOnly,
       ),
     );
@@ -566,7 +591,7 @@ async function main(): Promise<void> {
           },
           vad,
           exactVad,
-          transcribe,
+          transcriber,
           phrasesOnly,
         ),
       );
@@ -585,7 +610,7 @@ async function main(): Promise<void> {
   if (phrasesOnly) {
     writeFileSync(
       path.join(outDir, 'phrase-eval.json'),
-      `${JSON.stringify({ dataDir: dataDirName, phraseSummary, results }, null, 2)}\n`,
+      `${JSON.stringify({ dataDir: dataDirName, transcriber: transcriber?.engineName ?? null, phraseSummary, results }, null, 2)}\n`,
     );
     const md = phraseMarkdown(phraseSummary);
     writeFileSync(path.join(outDir, 'phrase-eval.md'), md);
@@ -595,9 +620,9 @@ async function main(): Promise<void> {
   const summary = summarize(results);
   writeFileSync(
     path.join(outDir, 'analysis-eval.json'),
-    `${JSON.stringify({ dataDir: dataDirName, summary, phraseSummary, results }, null, 2)}\n`,
+    `${JSON.stringify({ dataDir: dataDirName, transcriber: transcriber?.engineName ?? null, summary, phraseSummary, results }, null, 2)}\n`,
   );
-  const md = `${markdown(summary, results)}\n${phraseMarkdown(phraseSummary)}`;
+  const md = `${markdown(summary, results, transcriber?.engineName ?? 'no')}\n${phraseMarkdown(phraseSummary)}`;
   writeFileSync(path.join(outDir, 'analysis-eval.md'), md);
   process.stdout.write(md);
 }

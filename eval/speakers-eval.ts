@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import {
   analyzeSpeakersMfccBic,
   createSileroVad,
+  createSpeakerEngine,
   decodeToPcm,
   type SpeakerOptions,
   type SpeechSegment,
@@ -185,6 +186,8 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       /** Re-encode every case as the exam page sends it: webm/opus at this bitrate (bits/s), 48 kHz. */
       opus: { type: 'string' },
+      /** A speaker-embedding ONNX model: measure the sherpa-onnx engine with it instead of mfcc-bic. */
+      'speaker-model': { type: 'string' },
     },
   });
   const dataDir = path.resolve(
@@ -227,14 +230,21 @@ async function main(): Promise<void> {
   }
   writeFileSync(vadFile, JSON.stringify(vadCache));
 
+  // --speaker-model PATH: the sherpa-onnx engine with that model (mfcc-bic, with the reason, when it cannot load).
+  const engine = await createSpeakerEngine(
+    values['speaker-model'] ? { engine: 'sherpa-onnx', modelPath: values['speaker-model'] } : { engine: 'mfcc-bic' },
+  );
+  if (engine.notice) process.stderr.write(`speakers-eval: ${engine.notice}\n`);
+  const engineName = engine.notice ? 'mfcc-bic' : engine.engine;
   for (const options of sweep) {
     let stageMs = 0;
-    const outcomes = inputs.map(({ c, pcm, segments }): Outcome => {
+    const outcomes: Outcome[] = [];
+    for (const { c, pcm, segments } of inputs) {
       const started = performance.now();
-      const result = analyzeSpeakersMfccBic(pcm, segments, options);
+      const result = await engine.analyze(pcm, segments, options);
       stageMs += performance.now() - started;
-      return { c, found: result.speakerCount, confidence: result.confidence };
-    });
+      outcomes.push({ c, found: result.speakerCount, confidence: result.confidence });
+    }
     const audioSec = inputs.reduce((sum, { pcm }) => sum + pcm.length / 16_000, 0);
     process.stdout.write(
       `\noptions ${JSON.stringify(options)}: speaker stage ${((stageMs / audioSec) * 30).toFixed(1)} ms per 30 s of audio (all cases, not pinned)\n\n`,
@@ -243,12 +253,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${table}\n`);
     // The default settings' figures are the committed results; sweeps only print.
     if (!values.options) {
-      const out = path.resolve(values.out ?? path.join(REPO_ROOT, 'eval/results/speaker-eval.md'));
+      const defaultOut = engineName === 'mfcc-bic' ? 'speaker-eval.md' : `speaker-eval-${engineName}.md`;
+      const out = path.resolve(values.out ?? path.join(REPO_ROOT, 'eval/results', defaultOut));
       mkdirSync(path.dirname(out), { recursive: true });
       writeFileSync(
         out,
         [
-          '# Speaker counting: Silero VAD + mfcc-bic, default settings',
+          `# Speaker counting: Silero VAD + ${engineName}${engineName !== 'mfcc-bic' && values['speaker-model'] ? ` (${path.basename(values['speaker-model'])})` : ''}, default settings`,
           '',
           `Written by \`npx tsx eval/speakers-eval.ts\` (part of \`npm run eval\`) on ${new Date().toISOString().slice(0, 10)}. Sets: real clips of shared/evaldata, generated cases of eval/generate-cases.ts (\`short\`: its 2-3 s one-voice phrase and flag clips), eval/speaker-cases.ts voices split into tuning and held-out sets, and \`acted\` (eval/acted-voice-cases.ts): one recorded person per clip, lines with their own laugh, cough, groans and shouts between (one voice each; not in \`all but short\`).`,
           '',
@@ -259,6 +270,7 @@ async function main(): Promise<void> {
       process.stdout.write(`wrote ${path.relative(process.cwd(), out)}\n`);
     }
   }
+  await engine.close();
 }
 
 main().catch((error: unknown) => {
