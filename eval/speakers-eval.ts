@@ -22,6 +22,7 @@ import {
   type SpeakerOptions,
   type SpeechSegment,
 } from '@earshot/audio';
+import { percentWithInterval } from './confidence';
 import { ensureEvalTools, ensureMbrolaVoices } from './debian-packages';
 import { generateActedCases } from './acted-voice-cases';
 import { asRecorderSends, generateCases } from './generate-cases';
@@ -139,7 +140,7 @@ function report(outcomes: Outcome[], perCase: boolean): string {
       (o) => `${o.c.id} ${o.c.numSpeakers}/${o.found}`,
     );
     lines.push(
-      `| ${name} | ${pct(exact, group.length)} (${exact}/${group.length}) | ${pct(hits, multi.length)} (${hits}/${multi.length}) | ${pct(falseAlarms.length, single.length)} (${falseAlarms.length}/${single.length}) | ${name.includes(' ') ? '' : errors.join(', ')} |`,
+      `| ${name} | ${pct(exact, group.length)} (${exact}/${group.length}) | ${percentWithInterval(hits, multi.length)} | ${percentWithInterval(falseAlarms.length, single.length)} | ${name.includes(' ') ? '' : errors.join(', ')} |`,
     );
   }
   if (perCase) {

@@ -25,6 +25,7 @@ import {
   type WakeHead,
 } from '@earshot/audio';
 import { execFileSync } from 'node:child_process';
+import { percentWithInterval } from '../confidence';
 import { ensureEvalTools, ensureMbrolaVoices } from '../debian-packages';
 import {
   asRecorderSends,
@@ -280,7 +281,6 @@ function sweep(head: WakeHead, scoredCases: Array<{ c: EvalCase; regions: Scored
 
 function markdown(summary: ReturnType<typeof summarize> & { operatingPoints: ReturnType<typeof sweep> }): string {
   const kinds = [...new Set(summary.operatingPoints.flatMap((o) => Object.keys(o.kinds)))].sort();
-  const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)} % (${n}/${d})` : '-');
   return [
     '# Wake phrases: speech-embedding spotter',
     '',
@@ -290,7 +290,7 @@ function markdown(summary: ReturnType<typeof summarize> & { operatingPoints: Ret
     '| --- | --- | --- | --- | --- |',
     ...summary.rows.map(
       (r) =>
-        `| ${r.set} | ${pct(r.found, r.positives)} | ${r.wrongPhrase.length} | ${r.negatives ? `${r.falseAlarms.length} of ${r.negatives} (${r.nearMisses})` : '-'} | ${r.missed.join(', ')} |`,
+        `| ${r.set} | ${r.positives ? percentWithInterval(r.found, r.positives) : '-'} | ${r.wrongPhrase.length} | ${r.negatives ? `${r.falseAlarms.length} of ${r.negatives} (${r.nearMisses})` : '-'} | ${r.missed.join(', ')} |`,
     ),
     '',
     `False alarms: ${summary.rows.flatMap((r) => r.falseAlarms).join('; ') || 'none'}`,
