@@ -73,13 +73,13 @@ export function synthesize(out: string, text: string, voice: TtsVoice, speedWpm:
 }
 
 /**
- * Re-encodes eval cases as the exam page's recorder sends them: webm/opus at `bitrate` b/s, 48 kHz mono (ffmpeg's
- * libopus), written once into `dir` and reused; returns the new files in order.
+ * Points every case at a copy of its audio as the exam page's recorder sends it: webm/opus at `bitrate` b/s, 48 kHz
+ * mono (ffmpeg's libopus), written once into `dir` and reused.
  */
-export function asRecorderSends(files: readonly string[], dir: string, bitrate: string): string[] {
+export function asRecorderSends(cases: Array<{ file: string }>, dir: string, bitrate: string): void {
   mkdirSync(dir, { recursive: true });
-  return files.map((file, i) => {
-    const out = path.join(dir, `${i}-${path.basename(file)}.webm`);
+  cases.forEach((c, i) => {
+    const out = path.join(dir, `${i}-${path.basename(c.file)}.webm`);
     if (!existsSync(out))
       execFileSync('ffmpeg', [
         '-nostdin',
@@ -87,7 +87,7 @@ export function asRecorderSends(files: readonly string[], dir: string, bitrate: 
         'error',
         '-y',
         '-i',
-        file,
+        c.file,
         '-ar',
         '48000',
         '-ac',
@@ -98,7 +98,7 @@ export function asRecorderSends(files: readonly string[], dir: string, bitrate: 
         bitrate,
         out,
       ]);
-    return out;
+    c.file = out;
   });
 }
 

@@ -113,7 +113,7 @@ async function evaluateCase(
   },
   vad: Vad,
   exactVad: Vad,
-  transcriber: (Transcriber & { engineName: string }) | undefined,
+  transcriber: Transcriber | undefined,
   phrasesOnly = false,
 ): Promise<CaseResult> {
   const pcm = await decodeToPcm(c.file);
@@ -206,7 +206,7 @@ async function evaluateCase(
           pcm,
           segments,
           phrases,
-          transcriber.engineName === 'pocketsphinx'
+          transcriber.engine === 'pocketsphinx'
             ? { decodedWords: transcript.segments.flatMap((segment) => segment.words ?? []) }
             : {},
         ),
@@ -535,10 +535,9 @@ async function main(): Promise<void> {
         values['models-dir'] ?? process.env.EARSHOT_MODELS_DIR ?? defaultModelsDir(REPO_ROOT),
         process.env.OPENAI_API_KEY,
       );
-  const made = choice ? createTranscriber(choice) : undefined;
-  if (made?.notice) process.stderr.write(`eval: ${made.notice}\n`);
-  const transcriber =
-    made && choice ? Object.assign(made, { engineName: made.notice ? 'pocketsphinx' : choice.engine }) : undefined;
+  // A whisper-cpp choice without its model or binary is pocketsphinx, and says so.
+  const transcriber = choice ? createTranscriber(choice) : undefined;
+  if (transcriber?.notice) process.stderr.write(`eval: ${transcriber.notice}\n`);
   const manifest = JSON.parse(readFileSync(path.join(dataDir, 'manifest.json'), 'utf8')) as { clips: ManifestClip[] };
   const vad = await createSileroVad();
   const exactVad = await createSileroVad({ lanes: 1 });
@@ -610,7 +609,7 @@ async function main(): Promise<void> {
   if (phrasesOnly) {
     writeFileSync(
       path.join(outDir, 'phrase-eval.json'),
-      `${JSON.stringify({ dataDir: dataDirName, transcriber: transcriber?.engineName ?? null, phraseSummary, results }, null, 2)}\n`,
+      `${JSON.stringify({ dataDir: dataDirName, transcriber: transcriber?.engine ?? null, phraseSummary, results }, null, 2)}\n`,
     );
     const md = phraseMarkdown(phraseSummary);
     writeFileSync(path.join(outDir, 'phrase-eval.md'), md);
@@ -620,9 +619,9 @@ async function main(): Promise<void> {
   const summary = summarize(results);
   writeFileSync(
     path.join(outDir, 'analysis-eval.json'),
-    `${JSON.stringify({ dataDir: dataDirName, transcriber: transcriber?.engineName ?? null, summary, phraseSummary, results }, null, 2)}\n`,
+    `${JSON.stringify({ dataDir: dataDirName, transcriber: transcriber?.engine ?? null, summary, phraseSummary, results }, null, 2)}\n`,
   );
-  const md = `${markdown(summary, results, transcriber?.engineName ?? 'no')}\n${phraseMarkdown(phraseSummary)}`;
+  const md = `${markdown(summary, results, transcriber?.engine ?? 'no')}\n${phraseMarkdown(phraseSummary)}`;
   writeFileSync(path.join(outDir, 'analysis-eval.md'), md);
   process.stdout.write(md);
 }

@@ -26,7 +26,12 @@ import { percentWithInterval } from './confidence';
 import { ensureEvalTools, ensureMbrolaVoices } from './debian-packages';
 import { generateActedCases } from './acted-voice-cases';
 import { asRecorderSends, generateCases } from './generate-cases';
-import { generateMbrolaSpeakerCases, generateSpeakerCases, MBROLA_SPEAKER_VOICES } from './speaker-cases';
+import {
+  generateMbrolaSpeakerCases,
+  generateSpeakerCases,
+  MBROLA_SPEAKER_VOICES,
+  type SpeakerCase,
+} from './speaker-cases';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -47,6 +52,14 @@ interface ManifestClip {
   tags: string[];
   ground_truth: { num_speakers?: number };
 }
+
+const evalCaseOf = (c: SpeakerCase): EvalCase => ({
+  id: c.id,
+  file: c.file,
+  set: c.set,
+  kind: c.kind,
+  numSpeakers: c.numSpeakers,
+});
 
 function loadCases(dataDir: string, casesDir: string, fresh: boolean): EvalCase[] {
   const manifest = JSON.parse(readFileSync(path.join(dataDir, 'manifest.json'), 'utf8')) as { clips: ManifestClip[] };
@@ -74,18 +87,13 @@ function loadCases(dataDir: string, casesDir: string, fresh: boolean): EvalCase[
       kind: c.group,
       numSpeakers: c.numSpeakers,
     }));
-    const own: EvalCase[] = generateSpeakerCases(path.join(casesDir, 'spk')).map((c) => ({
-      id: c.id,
-      file: c.file,
-      set: c.set,
-      kind: c.kind,
-      numSpeakers: c.numSpeakers,
-    }));
+    const own: EvalCase[] = generateSpeakerCases(path.join(casesDir, 'spk')).map(evalCaseOf);
     writeFileSync(listFile, JSON.stringify([...generated, ...own], null, 1));
     process.stderr.write(`generated cases in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   }
   // The MBROLA voices: a second held-out set, added after every setting was chosen (its own list: older caches stay).
   const mbrolaList = path.join(casesDir, 'mbrola-cases.json');
+  let mbrola: EvalCase[] = existsSync(mbrolaList) ? (JSON.parse(readFileSync(mbrolaList, 'utf8')) as EvalCase[]) : [];
   if (
     !existsSync(mbrolaList) &&
     ensureMbrolaVoices(
@@ -93,23 +101,12 @@ function loadCases(dataDir: string, casesDir: string, fresh: boolean): EvalCase[
       'speakers-eval',
     )
   ) {
-    const mbrola: EvalCase[] = generateMbrolaSpeakerCases(path.join(casesDir, 'mbrola')).map((c) => ({
-      id: c.id,
-      file: c.file,
-      set: c.set,
-      kind: c.kind,
-      numSpeakers: c.numSpeakers,
-    }));
+    mbrola = generateMbrolaSpeakerCases(path.join(casesDir, 'mbrola')).map(evalCaseOf);
     writeFileSync(mbrolaList, JSON.stringify(mbrola, null, 1));
   }
   // Recorded people laughing, coughing and exclaiming between lines (one voice each): false-alarm evidence.
   const acted: EvalCase[] = generateActedCases(path.join(casesDir, 'acted'));
-  return [
-    ...real,
-    ...(JSON.parse(readFileSync(listFile, 'utf8')) as EvalCase[]),
-    ...(existsSync(mbrolaList) ? (JSON.parse(readFileSync(mbrolaList, 'utf8')) as EvalCase[]) : []),
-    ...acted,
-  ];
+  return [...real, ...(JSON.parse(readFileSync(listFile, 'utf8')) as EvalCase[]), ...mbrola, ...acted];
 }
 
 interface Outcome {
@@ -203,14 +200,7 @@ async function main(): Promise<void> {
   const casesDir = path.resolve(values.cases ?? path.join(tmpdir(), 'earshot-speaker-cases'));
   if (values.fresh || !existsSync(path.join(casesDir, 'cases.json'))) ensureEvalTools('speakers-eval');
   const cases = loadCases(dataDir, casesDir, values.fresh ?? false);
-  if (values.opus) {
-    const files = asRecorderSends(
-      cases.map((c) => c.file),
-      path.join(casesDir, `opus-${values.opus}`),
-      values.opus,
-    );
-    cases.forEach((c, k) => (c.file = files[k]!));
-  }
+  if (values.opus) asRecorderSends(cases, path.join(casesDir, `opus-${values.opus}`), values.opus);
 
   const vadFile = path.join(casesDir, 'vad.json');
   const vadCache = (existsSync(vadFile) ? JSON.parse(readFileSync(vadFile, 'utf8')) : {}) as Record<
@@ -236,7 +226,7 @@ async function main(): Promise<void> {
     values['speaker-model'] ? { engine: 'sherpa-onnx', modelPath: values['speaker-model'] } : { engine: 'mfcc-bic' },
   );
   if (engine.notice) process.stderr.write(`speakers-eval: ${engine.notice}\n`);
-  const engineName = engine.notice ? 'mfcc-bic' : engine.engine;
+  const engineName = engine.engine; // mfcc-bic also when the model could not load (engine.notice says why)
   for (const options of sweep) {
     let stageMs = 0;
     const outcomes: Outcome[] = [];

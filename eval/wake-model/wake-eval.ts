@@ -173,14 +173,7 @@ async function main(): Promise<void> {
       cases.push(...generated);
     }
     for (const c of cases) if (c.voice) c.set = `${c.set} (${splitOf(c.voice, spotter.head)})`;
-    if (values.opus) {
-      const files = asRecorderSends(
-        cases.map((c) => c.file),
-        path.join(tempDir, `opus-${values.opus}`),
-        values.opus,
-      );
-      cases.forEach((c, k) => (c.file = files[k]!));
-    }
+    if (values.opus) asRecorderSends(cases, path.join(tempDir, `opus-${values.opus}`), values.opus);
     process.stderr.write(
       `wake-eval: ${cases.length} cases${values.opus ? `, as webm/opus at ${values.opus} b/s` : ''}\n`,
     );
@@ -290,7 +283,7 @@ function markdown(summary: ReturnType<typeof summarize> & { operatingPoints: Ret
     '| --- | --- | --- | --- | --- |',
     ...summary.rows.map(
       (r) =>
-        `| ${r.set} | ${r.positives ? percentWithInterval(r.found, r.positives) : '-'} | ${r.wrongPhrase.length} | ${r.negatives ? `${r.falseAlarms.length} of ${r.negatives} (${r.nearMisses})` : '-'} | ${r.missed.join(', ')} |`,
+        `| ${r.set} | ${percentWithInterval(r.found, r.positives)} | ${r.wrongPhrase.length} | ${r.negatives ? `${r.falseAlarms.length} of ${r.negatives} (${r.nearMisses})` : '-'} | ${r.missed.join(', ')} |`,
     ),
     '',
     `False alarms: ${summary.rows.flatMap((r) => r.falseAlarms).join('; ') || 'none'}`,
