@@ -9,7 +9,7 @@ import {
   decodeAlone,
   launchChromium,
   makeFakeMicrophoneWav,
-  measureGapsMs,
+  measureChunkPlacement,
   probeDurationSec,
   startPlatform,
   type Platform,
@@ -169,9 +169,10 @@ describe('the exam page in headless Chromium', () => {
     expect(Math.abs(total - wallSec)).toBeLessThan(0.5);
 
     // The gap between chunks, measured on the audio itself.
-    const gapsMs = await measureGapsMs(micWav, files);
+    const { gapsMs, chunks } = await measureChunkPlacement(micWav, files);
     console.log(
-      `inter-chunk gaps (audio lost between consecutive chunks; negative = overlap): ${gapsMs.map((gap) => gap.toFixed(1)).join(', ')} ms`,
+      `chunks in the microphone file: ${chunks.map((chunk) => `${chunk.startSec.toFixed(3)}-${chunk.endSec.toFixed(3)} s (match ${chunk.score.toFixed(2)})`).join(', ')}; ` +
+        `inter-chunk gaps (audio lost between consecutive chunks; negative = overlap): ${gapsMs.map((gap) => gap.toFixed(1)).join(', ')} ms`,
     );
     // At most one Opus frame (20 ms) lost. The overlap is the latency of the next recorder's start event
     // (40-60 ms here), which a loaded machine stretches.
