@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { DomainError } from '@earshot/contracts';
 import { isChunkUpload, RATE_LIMIT_WINDOW_MS, rateLimitKey } from './rate-limit';
-import { upstreamReplyOptions } from './upstream';
+import { createUpstreamDispatcher, upstreamReplyOptions } from './upstream';
 
 export interface ApiRoutesOptions {
   uploaderUrl: string;
@@ -37,14 +37,19 @@ export async function apiRoutes(app: FastifyInstance, options: ApiRoutesOptions)
     // A Redis outage must not stop exams from recording: count nothing and let the request through.
     skipOnError: true,
     errorResponseBuilder: (_request, context) =>
-      new DomainError('RATE_LIMITED', `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`, {
-        retry_after_sec: Math.ceil(context.ttl / 1000),
-      }),
+      new DomainError(
+        'RATE_LIMITED',
+        `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
+        {
+          retry_after_sec: Math.ceil(context.ttl / 1000),
+        },
+      ),
   });
 
   await app.register(httpProxy, {
     prefix: '/api/audio',
     upstream: options.uploaderUrl,
+    undici: createUpstreamDispatcher(options.uploaderUrl),
     rewritePrefix: '/api/audio',
     disableRequestLogging: true,
     replyOptions: upstreamReplyOptions('uploader'),
