@@ -50,9 +50,11 @@ afterAll(async () => {
 
 /** Stores a chunk as the uploader would: object in S3, row marked uploaded. */
 async function storeChunk(sessionId: string, chunkIndex: number, bytes: Buffer) {
-  const key = chunkObjectKey(sessionId, chunkIndex);
+  const key = chunkObjectKey(sessionId, chunkIndex, 'test');
   await runtime.deps.storage.putStream(key, Readable.from([bytes]), 'audio/webm');
+  const claimToken = crypto.randomUUID();
   const claim = await runtime.deps.chunks.claim({
+    claimToken,
     sessionId,
     chunkIndex,
     startTimeSeconds: chunkIndex * 30,
@@ -62,7 +64,7 @@ async function storeChunk(sessionId: string, chunkIndex: number, bytes: Buffer) 
     staleBefore: new Date(0),
   });
   if (!claim.claimed) throw new Error('chunk exists');
-  await runtime.deps.chunks.markUploaded(claim.chunk.id, { fileSizeBytes: bytes.length, contentSha256: sha256Hex(bytes) });
+  await runtime.deps.chunks.markUploaded(claim.chunk.id, claimToken, { fileSizeBytes: bytes.length, contentSha256: sha256Hex(bytes) });
   await producer.enqueue('chunk.vad', { v: 1, sessionId, chunkIndex });
 }
 

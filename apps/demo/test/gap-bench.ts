@@ -3,7 +3,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chunkObjectKey } from '@earshot/contracts';
 import { buildDemo, launchChromium, makeFakeMicrophoneWav, measureGapsMs, startPlatform } from './browser-harness';
 
 const seconds = Number(process.argv[2] ?? 41);
@@ -36,9 +35,11 @@ async function main() {
       );
       const files: string[] = [];
       mkdirSync(path.join(workDir, handover), { recursive: true });
+      // One object per stored chunk, named chunk_{index:04d}_{attempt}: key order is chunk order.
+      const keys = await platform.storage.list(`audio/${sessionId}/`);
       for (let index = 0; index < count - 1; index += 1) {
         const file = path.join(workDir, handover, `chunk_${index}.webm`);
-        writeFileSync(file, await platform.storage.getBytes(chunkObjectKey(sessionId, index)));
+        writeFileSync(file, await platform.storage.getBytes(keys[index]!));
         files.push(file);
       }
       const gaps = await measureGapsMs(micWav, files);

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chunkObjectKey, type ChunkProcessedEvent, type SessionWithChunks } from '@earshot/contracts';
+import { type ChunkProcessedEvent, type SessionWithChunks } from '@earshot/contracts';
 import { sha256Hex, uniquePrefix } from '@earshot/testing';
 import {
   buildDemo,
@@ -112,7 +112,9 @@ async function apiSession(sessionId: string): Promise<SessionWithChunks> {
 }
 
 async function storedChunkFile(sessionId: string, chunkIndex: number): Promise<{ file: string; bytes: Buffer }> {
-  const bytes = await platform.storage.getBytes(chunkObjectKey(sessionId, chunkIndex));
+  const chunk = (await apiSession(sessionId)).chunks.find((candidate) => candidate.chunk_index === chunkIndex);
+  if (!chunk) throw new Error(`chunk ${chunkIndex} of ${sessionId} is not stored`);
+  const bytes = await platform.storage.getBytes(chunk.s3_key);
   const file = path.join(workDir, sessionId, `chunk_${chunkIndex}.webm`);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, bytes);
@@ -242,7 +244,7 @@ describe('the exam page in headless Chromium', () => {
       const { bytes } = await storedChunkFile(sessionId, chunk.chunk_index);
       expect(sha256Hex(bytes)).toBe(chunk.content_sha256);
     }
-    expect(await platform.storage.exists(chunkObjectKey(sessionId, count))).toBe(false);
+    expect(await platform.storage.list(`audio/${sessionId}/`)).toHaveLength(count);
     expect(await page.evaluate(() => window.earshot!.recorder.storedChunks().then((chunks) => chunks.length))).toBe(0);
     await context.close();
   }, 240_000);

@@ -109,9 +109,9 @@ describe('uploader over HTTP (real Postgres, Redis, S3)', () => {
       file_size_bytes: chunkBytes.length,
       content_sha256: sha256Hex(chunkBytes),
       content_type: 'audio/webm',
-      s3_key: `audio/${sessionId}/chunk_0000.webm`,
+      s3_key: expect.stringMatching(new RegExp(`^audio/${sessionId}/chunk_0000_[0-9a-f]{16}\\.webm$`)),
     });
-    expect(sha256Hex(await storage().getBytes(`audio/${sessionId}/chunk_0000.webm`))).toBe(sha256Hex(chunkBytes));
+    expect(sha256Hex(await storage().getBytes(first.body.chunk.s3_key))).toBe(sha256Hex(chunkBytes));
     expect(await waitingJobs()).toBe(jobsBefore + 1);
 
     const again = await api('POST', '/api/audio/upload-chunk', { token: candidate, form: chunkForm({ session_id: sessionId, chunk_index: 0, start_time: 0 }) });
@@ -123,7 +123,8 @@ describe('uploader over HTTP (real Postgres, Redis, S3)', () => {
     expect(conflict.status).toBe(409);
     expect(conflict.type).toContain('application/problem+json');
     expect(conflict.body.code).toBe('CHUNK_CONFLICT');
-    expect(sha256Hex(await storage().getBytes(`audio/${sessionId}/chunk_0000.webm`))).toBe(sha256Hex(chunkBytes));
+    expect(sha256Hex(await storage().getBytes(first.body.chunk.s3_key))).toBe(sha256Hex(chunkBytes));
+    expect(await storage().list(`audio/${sessionId}/`)).toEqual([first.body.chunk.s3_key]);
   });
 
   it('lets exactly one of several concurrent uploads of an index store it', async () => {
@@ -177,7 +178,7 @@ describe('uploader over HTTP (real Postgres, Redis, S3)', () => {
       expect(result.type).toContain('application/problem+json');
       const session = await api('GET', `/api/audio/sessions/${sessionId}`, { token: candidate });
       expect(session.body.chunks.map((chunk: { chunk_index: number }) => chunk.chunk_index)).not.toContain(bad.index);
-      if (bad.index >= 0) expect(await storage().exists(`audio/${sessionId}/chunk_${String(bad.index).padStart(4, '0')}.webm`)).toBe(false);
+      if (bad.index >= 0) expect(await storage().list(`audio/${sessionId}/chunk_${String(bad.index).padStart(4, '0')}_`)).toEqual([]);
     });
 
     it('rejects a non-multipart upload and bad JSON bodies', async () => {

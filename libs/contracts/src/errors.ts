@@ -11,6 +11,7 @@ export const ERRORS = {
   CONFLICT: { status: 409, title: 'The request conflicts with the current state' },
   CHUNK_CONFLICT: { status: 409, title: 'This chunk index was already stored with different bytes' },
   UPLOAD_IN_PROGRESS: { status: 409, title: 'This chunk is being uploaded by another request; retry shortly' },
+  UPLOAD_STALLED: { status: 408, title: 'The upload stopped sending bytes and was cut off; retry it' },
   SESSION_CLOSED: { status: 409, title: 'The session no longer accepts chunks' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The file exceeds the size limit' },
   UNSUPPORTED_MEDIA: { status: 415, title: 'The file is not a supported audio container' },

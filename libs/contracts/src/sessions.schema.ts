@@ -92,7 +92,10 @@ export const SessionSchema = Type.Object({
 });
 export type Session = Static<typeof SessionSchema>;
 
-export const SessionWithChunksSchema = Type.Intersect([SessionSchema, Type.Object({ chunks: Type.Array(ChunkSchema) })]);
+export const SessionWithChunksSchema = Type.Intersect([
+  SessionSchema,
+  Type.Object({ chunks: Type.Array(ChunkSchema) }),
+]);
 export type SessionWithChunks = Static<typeof SessionWithChunksSchema>;
 
 export const UploadChunkReplySchema = Type.Object({ chunk: ChunkSchema, duplicate: Type.Boolean() });
@@ -109,7 +112,12 @@ export const ProblemSchema = Type.Object(
   { additionalProperties: true },
 );
 
-/** Object key of a chunk. PERSISTED VALUE: existing objects are found by this shape. */
-export const chunkObjectKey = (sessionId: string, chunkIndex: number): string =>
-  `audio/${sessionId}/chunk_${String(chunkIndex).padStart(4, '0')}.webm`;
+/**
+ * Object key of one upload attempt of a chunk: each attempt writes its own object, and the chunk's row names the
+ * one that won (`s3_key`), so a late attempt can neither overwrite nor delete it. Read keys from the row, never
+ * rebuild them. PERSISTED VALUE: stored rows point at objects of this shape (and, before attempts, of
+ * `chunk_{index}.webm`).
+ */
+export const chunkObjectKey = (sessionId: string, chunkIndex: number, attempt: string): string =>
+  `audio/${sessionId}/chunk_${String(chunkIndex).padStart(4, '0')}_${attempt}.webm`;
 export const sessionBaseKey = (sessionId: string): string => `audio/${sessionId}/`;

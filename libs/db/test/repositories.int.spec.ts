@@ -1,4 +1,11 @@
-import { createChunksRepository, createDatabase, createSessionsRepository, createTestDatabase, type DatabaseHandle, type TestDatabase } from '../src';
+import {
+  createChunksRepository,
+  createDatabase,
+  createSessionsRepository,
+  createTestDatabase,
+  type DatabaseHandle,
+  type TestDatabase,
+} from '../src';
 
 let testDb: TestDatabase;
 let handle: DatabaseHandle;
@@ -22,6 +29,7 @@ const newSession = () =>
   });
 
 const claimInput = (sessionId: string, chunkIndex: number, staleBefore = new Date(Date.now() - 60_000)) => ({
+  claimToken: crypto.randomUUID(),
   sessionId,
   chunkIndex,
   startTimeSeconds: chunkIndex * 30,
@@ -41,7 +49,9 @@ describe('sessions and chunks repositories (real PostgreSQL)', () => {
 
   it('lets exactly one of many concurrent requests claim a chunk index', async () => {
     const session = await newSession();
-    const results = await Promise.all(Array.from({ length: 8 }, () => createChunksRepository(handle.db).claim(claimInput(session.id, 0))));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => createChunksRepository(handle.db).claim(claimInput(session.id, 0))),
+    );
     expect(results.filter((result) => result.claimed)).toHaveLength(1);
   });
 
@@ -52,17 +62,48 @@ describe('sessions and chunks repositories (real PostgreSQL)', () => {
     expect(first.claimed).toBe(true);
     const fresh = await chunks.claim(claimInput(session.id, 1));
     expect(fresh.claimed).toBe(false);
-    const stale = await chunks.claim(claimInput(session.id, 1, new Date(Date.now() + 60_000)));
+    const staleInput = { ...claimInput(session.id, 1, new Date(Date.now() + 60_000)), s3Key: 'other-attempt' };
+    const stale = await chunks.claim(staleInput);
     expect(stale.claimed).toBe(true);
+    if (!stale.claimed || !first.claimed) throw new Error('expected claims');
+    expect(stale.takenOverKey).toBe(first.chunk.s3Key);
+    // The first attempt is fenced out: it can neither mark the chunk uploaded nor release the new claim.
+    const firstToken = (first.chunk as { claimToken: string | null }).claimToken!;
+    expect(
+      await chunks.markUploaded(first.chunk.id, firstToken, { fileSizeBytes: 1, contentSha256: 'cd'.repeat(32) }),
+    ).toBeUndefined();
+    await chunks.releaseClaim(first.chunk.id, firstToken);
+    const row = await chunks.markUploaded(stale.chunk.id, staleInput.claimToken, {
+      fileSizeBytes: 2,
+      contentSha256: 'ef'.repeat(32),
+    });
+    expect(row).toMatchObject({ uploadStatus: 'uploaded', s3Key: 'other-attempt', fileSizeBytes: 2, claimToken: null });
+  });
+
+  it('claims nothing new once the session is no longer recording', async () => {
+    const chunks = createChunksRepository(handle.db);
+    const sessions = createSessionsRepository(handle.db);
+    const session = await newSession();
+    await sessions.markProcessing(session.id, 1);
+    expect(await chunks.claim(claimInput(session.id, 0))).toEqual({ claimed: false, closed: true });
+    expect(await chunks.find(session.id, 0)).toBeUndefined();
   });
 
   it('merges stage results into analysis_results and counts progress', async () => {
     const chunks = createChunksRepository(handle.db);
     const session = await newSession();
-    const claim = await chunks.claim(claimInput(session.id, 2));
+    const input = claimInput(session.id, 2);
+    const claim = await chunks.claim(input);
     if (!claim.claimed) throw new Error('expected a claim');
-    await chunks.markUploaded(claim.chunk.id, { fileSizeBytes: 1234, contentSha256: 'ab'.repeat(32) });
-    await chunks.saveStageResult(session.id, 2, { stage: 'vad', result: { ratio: 0.5 }, columns: { voiceActivityRatio: 0.5 } });
+    await chunks.markUploaded(claim.chunk.id, input.claimToken, {
+      fileSizeBytes: 1234,
+      contentSha256: 'ab'.repeat(32),
+    });
+    await chunks.saveStageResult(session.id, 2, {
+      stage: 'vad',
+      result: { ratio: 0.5 },
+      columns: { voiceActivityRatio: 0.5 },
+    });
     const row = await chunks.saveStageResult(session.id, 2, { stage: 'decode', result: { durationSec: 30 } });
     expect(row?.analysisResults).toEqual({ vad: { ratio: 0.5 }, decode: { durationSec: 30 } });
     expect(row?.voiceActivityRatio).toBe(0.5);
@@ -73,9 +114,12 @@ describe('sessions and chunks repositories (real PostgreSQL)', () => {
   it('releases an unfinished claim, and deleting a session cascades to its chunks', async () => {
     const chunks = createChunksRepository(handle.db);
     const session = await newSession();
-    const claim = await chunks.claim(claimInput(session.id, 3));
+    const input = claimInput(session.id, 3);
+    const claim = await chunks.claim(input);
     if (!claim.claimed) throw new Error('expected a claim');
-    await chunks.releaseClaim(claim.chunk.id);
+    await chunks.releaseClaim(claim.chunk.id, crypto.randomUUID()); // not the holder: nothing happens
+    expect(await chunks.find(session.id, 3)).toBeDefined();
+    await chunks.releaseClaim(claim.chunk.id, input.claimToken);
     expect(await chunks.find(session.id, 3)).toBeUndefined();
     await chunks.claim(claimInput(session.id, 4));
     await handle.db.execute(`delete from audio_sessions where id = '${session.id}'`);
@@ -86,7 +130,13 @@ describe('sessions and chunks repositories (real PostgreSQL)', () => {
     const sessions = createSessionsRepository(handle.db);
     const session = await newSession();
     expect((await sessions.markProcessing(session.id, 3))?.status).toBe('processing');
-    const outcome = { status: 'completed' as const, totalDurationSeconds: 90, missingChunkIndexes: [1], summary: {}, failureReason: null };
+    const outcome = {
+      status: 'completed' as const,
+      totalDurationSeconds: 90,
+      missingChunkIndexes: [1],
+      summary: {},
+      failureReason: null,
+    };
     expect((await sessions.finish(session.id, outcome))?.missingChunkIndexes).toEqual([1]);
     expect(await sessions.finish(session.id, outcome)).toBeUndefined();
     expect(await sessions.markProcessing(session.id, 3)).toBeUndefined();

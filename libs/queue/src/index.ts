@@ -47,8 +47,11 @@ export function createJobProducer(options: QueueConnectionOptions): JobProducer 
   return {
     async enqueue(name, payload) {
       const policy = JOB_POLICIES[name];
+      const id = jobId(name, payload);
       await queueFor(name).add(name, payload, {
-        jobId: jobId(name, payload),
+        ...(policy.repeatEnqueue === 'again-if-active'
+          ? { deduplication: { id, keepLastIfActive: true } }
+          : { jobId: id }),
         attempts: policy.attempts,
         backoff: { type: 'exponential', delay: policy.backoffMs },
         removeOnComplete: { age: 24 * 3600, count: 10_000 },
@@ -122,11 +125,17 @@ export function startWorkers(options: WorkerSetOptions): WorkerSet {
         const timeout = AbortSignal.timeout(policy.timeoutMs);
         const signal = AbortSignal.any([timeout, shutdown.signal]);
         const timedOut = new Promise<never>((_, reject) =>
-          timeout.addEventListener('abort', () => reject(new Error(`timed out after ${policy.timeoutMs} ms`)), { once: true }),
+          timeout.addEventListener('abort', () => reject(new Error(`timed out after ${policy.timeoutMs} ms`)), {
+            once: true,
+          }),
         );
         try {
           return await Promise.race([
-            handler(payload, { attempt: job.attemptsMade + 1, signal, updateProgress: (progress) => job.updateProgress(progress) }),
+            handler(payload, {
+              attempt: job.attemptsMade + 1,
+              signal,
+              updateProgress: (progress) => job.updateProgress(progress),
+            }),
             timedOut,
           ]);
         } catch (error) {

@@ -9,6 +9,13 @@ export interface JobPolicy {
   timeoutMs: number;
   /** Jobs one worker process runs at once. */
   concurrency: number;
+  /**
+   * How a second enqueue of the same job (same deterministic id) behaves. 'once' (default): the job id makes
+   * it a no-op for as long as the first job is kept. 'again-if-active': a job that re-checks state (the session
+   * summary) is deduplicated only while it waits; enqueued while one runs, it runs once more after it, so a
+   * trigger that arrives while the job is deciding "not yet" is never lost.
+   */
+  repeatEnqueue?: 'once' | 'again-if-active';
 }
 
 /**
@@ -24,5 +31,11 @@ export const JOB_POLICIES: { readonly [N in JobName]: JobPolicy } = {
   'chunk.transcribe': { attempts: 5, backoffMs: 5_000, timeoutMs: 180_000, concurrency: 2 },
   // Pure arithmetic on earlier stages' JSON.
   'chunk.score': { attempts: 5, backoffMs: 1_000, timeoutMs: 30_000, concurrency: 4 },
-  'session.summary': { attempts: 8, backoffMs: 5_000, timeoutMs: 60_000, concurrency: 2 },
+  'session.summary': {
+    attempts: 8,
+    backoffMs: 5_000,
+    timeoutMs: 60_000,
+    concurrency: 2,
+    repeatEnqueue: 'again-if-active',
+  },
 };

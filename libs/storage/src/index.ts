@@ -4,6 +4,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -33,6 +34,8 @@ export interface ObjectStorage {
   getBytes(key: string): Promise<Buffer>;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
+  /** Every key under `prefix`, in key order (pages through the listing). */
+  list(prefix: string): Promise<string[]>;
   ensureBucket(): Promise<void>;
   ping(): Promise<void>;
   close(): void;
@@ -98,13 +101,24 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage {
     async delete(key) {
       await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
     },
+    async list(prefix) {
+      const keys: string[] = [];
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
+        for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (ContinuationToken);
+      return keys.sort();
+    },
     async ensureBucket() {
       try {
         await client.send(new HeadBucketCommand({ Bucket }));
       } catch (error) {
         if (!isNotFound(error)) throw error;
         await client.send(new CreateBucketCommand({ Bucket })).catch((createError: { name?: string }) => {
-          if (createError.name !== 'BucketAlreadyOwnedByYou' && createError.name !== 'BucketAlreadyExists') throw createError;
+          if (createError.name !== 'BucketAlreadyOwnedByYou' && createError.name !== 'BucketAlreadyExists')
+            throw createError;
         });
       }
     },

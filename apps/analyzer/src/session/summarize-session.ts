@@ -4,14 +4,21 @@ import type { AnalyzerDeps } from '../ports';
 
 /**
  * Aggregates a session once all its uploaded chunks are analysed: priority score, timeline, other voices,
- * total duration and the chunk indexes that never arrived. Sets `completed` once (re-runs are no-ops).
+ * total duration and the chunk indexes that never arrived. Sets `completed` once (re-runs are no-ops). Waits
+ * (returns) while an upload is still in flight or a chunk is still being analysed.
  */
 export async function summarizeSession(deps: AnalyzerDeps, job: SessionJob): Promise<void> {
   const session = await deps.sessions.findById(job.sessionId);
   if (!session || session.status !== 'processing') return;
-  const chunks = (await deps.chunks.listBySession(session.id)).filter((chunk) => chunk.uploadStatus === 'uploaded');
-  const pending = chunks.filter((chunk) => chunk.processingStatus !== 'completed' && chunk.processingStatus !== 'failed');
-  if (pending.length) return; // the last chunk to finish queues the summary again
+  const rows = await deps.chunks.listBySession(session.id);
+  // An upload still receiving bytes may yet be stored: its success (through the chunk's analysis) or its
+  // failure queues the summary again, and so does the last chunk to finish analysis.
+  if (rows.some((chunk) => chunk.uploadStatus === 'receiving')) return;
+  const chunks = rows.filter((chunk) => chunk.uploadStatus === 'uploaded');
+  const pending = chunks.filter(
+    (chunk) => chunk.processingStatus !== 'completed' && chunk.processingStatus !== 'failed',
+  );
+  if (pending.length) return;
 
   const analysed = chunks.filter((chunk) => chunk.processingStatus === 'completed');
   const summary = runSessionSummaryStage(
@@ -23,7 +30,9 @@ export async function summarizeSession(deps: AnalyzerDeps, job: SessionJob): Pro
         chunkStartSec: chunk.startTimeSeconds,
         score: score?.score ?? 0,
         flags: score?.flags ?? [],
-        ...(speakers ? { voices: speakers.voices, turns: speakers.turns.map((turn) => ({ ...turn, speaker: turn.speaker })) } : {}),
+        ...(speakers
+          ? { voices: speakers.voices, turns: speakers.turns.map((turn) => ({ ...turn, speaker: turn.speaker })) }
+          : {}),
       };
     }),
     { ...deps.analysis.summary, ...deps.analysis.score },

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -32,83 +32,160 @@ export interface AppendChunkResult {
  * Stores one chunk exactly once. The (session, index) row is claimed before any byte reaches storage, so
  * concurrent or repeated uploads of an index can never overwrite each other: the same bytes again return the
  * stored chunk, different bytes are a conflict, and a rejected upload leaves neither row nor object behind.
+ *
+ * Each attempt streams to an object key of its own and holds the claim by a token. Only the token holder can
+ * mark the chunk uploaded or release it, so an attempt that stalled past its claim (and was taken over) can
+ * neither overwrite, delete nor un-claim what a later attempt stored: it removes only its own object. A body
+ * that sends nothing for `uploadIdleTimeoutMs` is cut off (UPLOAD_STALLED) and its claim released at once.
  */
-export async function appendChunk(deps: SessionDeps, principal: Principal, input: AppendChunkInput): Promise<AppendChunkResult> {
+export async function appendChunk(
+  deps: SessionDeps,
+  principal: Principal,
+  input: AppendChunkInput,
+): Promise<AppendChunkResult> {
   const { session_id: sessionId, chunk_index: chunkIndex } = input.fields;
+  const watchdog = watchIdle(input.file, deps.limits.uploadIdleTimeoutMs);
+  try {
+    return await storeChunk(deps, principal, input.fields, watchdog.stream);
+  } catch (error) {
+    // Whatever was not read is drained (or, for a destroyed stream, dropped); the route closes the connection.
+    watchdog.stream.resume();
+    input.file.resume();
+    if (watchdog.fired)
+      throw new DomainError('UPLOAD_STALLED', `No bytes arrived for ${deps.limits.uploadIdleTimeoutMs} ms`, {
+        session_id: sessionId,
+        chunk_index: chunkIndex,
+      });
+    throw error;
+  } finally {
+    watchdog.stop();
+  }
+}
+
+async function storeChunk(
+  deps: SessionDeps,
+  principal: Principal,
+  fields: UploadChunkFields,
+  file: Readable,
+): Promise<AppendChunkResult> {
+  const { session_id: sessionId, chunk_index: chunkIndex } = fields;
   const session = await loadSession(deps, principal, sessionId, 'write');
 
-  const { head, rest } = await peek(input.file, MAGIC_BYTES_NEEDED);
+  const { head, rest } = await peek(file, MAGIC_BYTES_NEEDED);
   if (head.length === 0) throw new DomainError('VALIDATION', 'audio_chunk is empty');
   const container = detectAudioContainer(head);
-  const drain = () => void input.file.resume();
-  if (!container) {
-    drain();
-    throw new DomainError('UNSUPPORTED_MEDIA', 'audio_chunk is not a WebM, Ogg, MP4 or WAV audio file');
-  }
+  if (!container) throw new DomainError('UNSUPPORTED_MEDIA', 'audio_chunk is not a WebM, Ogg, MP4 or WAV audio file');
   const body = Readable.from(prepend(head, rest));
 
   if (session.status !== 'recording') {
     const existing = await deps.chunks.find(sessionId, chunkIndex);
     if (existing?.uploadStatus === 'uploaded') return compareWithStored(deps, existing, body);
-    drain();
     throw new DomainError('SESSION_CLOSED', `Session ${sessionId} is ${session.status} and accepts no new chunks`);
   }
 
+  const claimToken = randomUUID();
+  const key = chunkObjectKey(sessionId, chunkIndex, claimToken.replace(/-/g, '').slice(0, 16));
   const claim = await deps.chunks.claim({
+    claimToken,
     sessionId,
     chunkIndex,
-    startTimeSeconds: input.fields.start_time,
-    durationSeconds: input.fields.duration ?? null,
-    s3Key: chunkObjectKey(sessionId, chunkIndex),
+    startTimeSeconds: fields.start_time,
+    durationSeconds: fields.duration ?? null,
+    s3Key: key,
     contentType: CONTENT_TYPES[container],
     staleBefore: new Date(Date.now() - deps.limits.claimStaleMs),
   });
   if (!claim.claimed) {
+    if ('closed' in claim) throw new DomainError('SESSION_CLOSED', `Session ${sessionId} no longer accepts new chunks`);
     if (claim.existing.uploadStatus === 'uploaded') return compareWithStored(deps, claim.existing, body);
-    drain();
     throw new DomainError('UPLOAD_IN_PROGRESS', `Chunk ${chunkIndex} is being uploaded by another request`);
   }
+  const chunkId = claim.chunk.id;
+  // A silent attempt was taken over: whatever it wrote is its own object, and it is dead or fenced out.
+  if (claim.takenOverKey && claim.takenOverKey !== key)
+    await deps.storage.delete(claim.takenOverKey).catch(() => undefined);
 
-  const meter = new ByteMeter(deps.limits.maxChunkBytes);
-  const key = claim.chunk.s3Key;
+  const heartbeatMs = Math.max(250, Math.floor(deps.limits.claimStaleMs / 4));
+  const meter = new ByteMeter(deps.limits.maxChunkBytes, heartbeatMs, () => {
+    deps.chunks.touchClaim(chunkId, claimToken).catch(() => undefined);
+  });
   try {
     await Promise.all([deps.storage.putStream(key, meter, CONTENT_TYPES[container]), pipeline(body, meter)]);
   } catch (error) {
     meter.destroy();
-    drain();
-    await deps.storage.delete(key).catch(() => undefined);
-    await deps.chunks.releaseClaim(claim.chunk.id);
-    if (meter.exceeded) throw new DomainError('PAYLOAD_TOO_LARGE', `audio_chunk exceeds ${deps.limits.maxChunkBytes} bytes`);
+    await abandonAttempt(deps, sessionId, chunkId, claimToken, key);
+    if (meter.exceeded)
+      throw new DomainError('PAYLOAD_TOO_LARGE', `audio_chunk exceeds ${deps.limits.maxChunkBytes} bytes`);
     if (isAbort(error)) throw new DomainError('VALIDATION', 'The upload ended before the file was complete');
     throw error;
   }
 
-  const stored = await deps.chunks.markUploaded(claim.chunk.id, { fileSizeBytes: meter.bytes, contentSha256: meter.digest() });
+  const digest = meter.digest();
+  const stored = await deps.chunks.markUploaded(chunkId, claimToken, {
+    fileSizeBytes: meter.bytes,
+    contentSha256: digest,
+  });
+  if (!stored) {
+    // Fenced out: another attempt took this claim over while our bytes were on their way. Ours go.
+    await deps.storage.delete(key).catch(() => undefined);
+    const current = await deps.chunks.find(sessionId, chunkIndex);
+    if (current?.uploadStatus === 'uploaded') return compareDigest(deps, current, digest);
+    throw new DomainError('UPLOAD_IN_PROGRESS', `Chunk ${chunkIndex} is being uploaded by another request`);
+  }
   await queueAnalysis(deps, stored);
   deps.events.publish(
     'chunk_uploaded',
     { sessionId, orgId: session.orgId },
-    { session_id: sessionId, chunk_index: chunkIndex, chunk_id: stored.id, file_size_bytes: stored.fileSizeBytes, uploaded_at: stored.uploadedAt!.toISOString() },
+    {
+      session_id: sessionId,
+      chunk_index: chunkIndex,
+      chunk_id: stored.id,
+      file_size_bytes: stored.fileSizeBytes,
+      uploaded_at: stored.uploadedAt!.toISOString(),
+    },
   );
   await deps.live.countUpload(sessionId, chunkIndex);
   return { chunk: toChunkDto(stored), duplicate: false };
 }
 
+/**
+ * Undoes a failed attempt: its own object, its claim (if it still holds it). A completion that arrived while it
+ * was in flight waits for it, so the summary is queued again.
+ */
+async function abandonAttempt(deps: SessionDeps, sessionId: string, chunkId: string, claimToken: string, key: string) {
+  await deps.storage.delete(key).catch(() => undefined);
+  await deps.chunks.releaseClaim(chunkId, claimToken);
+  const session = await deps.sessions.findById(sessionId);
+  if (session?.status === 'processing') await deps.queue.enqueue('session.summary', { v: 1, sessionId });
+}
+
 async function queueAnalysis(deps: Pick<SessionDeps, 'queue'>, chunk: AudioChunkRow): Promise<void> {
-  await deps.queue.enqueue(chunkStageJob(CHUNK_STAGES[0]), { v: 1, sessionId: chunk.sessionId, chunkIndex: chunk.chunkIndex });
+  await deps.queue.enqueue(chunkStageJob(CHUNK_STAGES[0]), {
+    v: 1,
+    sessionId: chunk.sessionId,
+    chunkIndex: chunk.chunkIndex,
+  });
 }
 
 /** Same bytes → the stored chunk (re-queued if its analysis never started); different bytes → CHUNK_CONFLICT. */
-async function compareWithStored(deps: SessionDeps, existing: AudioChunkRow, body: Readable): Promise<AppendChunkResult> {
+async function compareWithStored(
+  deps: SessionDeps,
+  existing: AudioChunkRow,
+  body: Readable,
+): Promise<AppendChunkResult> {
   const meter = new ByteMeter(deps.limits.maxChunkBytes);
   try {
     await pipeline(body, meter, new Transform({ transform: (_chunk, _encoding, done) => done() }));
   } catch (error) {
-    body.resume();
-    if (meter.exceeded) throw new DomainError('CHUNK_CONFLICT', `Chunk ${existing.chunkIndex} is stored with different bytes`);
+    if (meter.exceeded)
+      throw new DomainError('CHUNK_CONFLICT', `Chunk ${existing.chunkIndex} is stored with different bytes`);
     throw error;
   }
-  if (meter.digest() !== existing.contentSha256) {
+  return compareDigest(deps, existing, meter.digest());
+}
+
+async function compareDigest(deps: SessionDeps, existing: AudioChunkRow, digest: string): Promise<AppendChunkResult> {
+  if (digest !== existing.contentSha256) {
     throw new DomainError('CHUNK_CONFLICT', `Chunk ${existing.chunkIndex} is stored with different bytes`, {
       chunk_index: existing.chunkIndex,
     });
@@ -118,16 +195,65 @@ async function compareWithStored(deps: SessionDeps, existing: AudioChunkRow, bod
   return { chunk: toChunkDto(existing), duplicate: true };
 }
 
+/**
+ * `source` passed through a stream that is destroyed (with `source`) when no byte arrives for `idleMs` while the
+ * reader is waiting for more. Back-pressure from our side (storage slower than the client) does not count.
+ */
+function watchIdle(source: Readable, idleMs: number): { stream: Readable; readonly fired: boolean; stop(): void } {
+  let fired = false;
+  let last = Date.now();
+  const watched = new Transform({
+    transform(piece: Buffer, _encoding, done) {
+      last = Date.now();
+      done(null, piece);
+    },
+  });
+  const timer = setInterval(
+    () => {
+      if (watched.destroyed || watched.writableEnded) return;
+      const waitingForUs = watched.readableLength >= watched.readableHighWaterMark;
+      if (waitingForUs) last = Date.now();
+      if (Date.now() - last < idleMs) return;
+      fired = true;
+      const error = Object.assign(new Error('upload stalled'), { code: 'UPLOAD_STALLED' });
+      watched.destroy(error);
+      source.destroy(error);
+    },
+    Math.max(50, Math.min(1_000, Math.floor(idleMs / 4))),
+  );
+  timer.unref();
+  source.once('error', (error) => watched.destroy(error));
+  source.pipe(watched);
+  return {
+    stream: watched,
+    get fired() {
+      return fired;
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
 /** Counts and hashes bytes on their way through; errors once more than `maxBytes` pass. */
 class ByteMeter extends Transform {
   bytes = 0;
   exceeded = false;
   private readonly hash = createHash('sha256');
-  constructor(private readonly maxBytes: number) {
+  private lastBeatAt = Date.now();
+  constructor(
+    private readonly maxBytes: number,
+    private readonly heartbeatMs = Infinity,
+    private readonly onHeartbeat: () => void = () => undefined,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
+    if (Date.now() - this.lastBeatAt >= this.heartbeatMs) {
+      this.lastBeatAt = Date.now();
+      this.onHeartbeat();
+    }
     if (this.bytes > this.maxBytes) {
       this.exceeded = true;
       done(new Error('size limit exceeded'));
@@ -146,7 +272,7 @@ async function peek(stream: Readable, count: number): Promise<{ head: Buffer; re
   const pieces: Buffer[] = [];
   let length = 0;
   while (length < count) {
-    const piece = (await readOne(stream));
+    const piece = await readOne(stream);
     if (piece === null) break;
     pieces.push(piece);
     length += piece.length;

@@ -24,7 +24,9 @@ export interface SessionDeps {
   limits: {
     /** Largest accepted chunk file. */
     maxChunkBytes: number;
-    /** A 'receiving' claim untouched this long belongs to a dead request. */
+    /** A 'receiving' claim untouched this long belongs to a dead request (live uploads refresh it). */
     claimStaleMs: number;
+    /** A chunk body that sends no byte for this long is cut off with 408 UPLOAD_STALLED. */
+    uploadIdleTimeoutMs: number;
   };
 }

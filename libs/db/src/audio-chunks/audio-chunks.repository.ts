@@ -1,19 +1,27 @@
-import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { audioSessions } from '../audio-sessions/audio-sessions.table';
 import type { Database } from '../client';
 import { audioChunks, type AudioChunkRow } from './audio-chunks.table';
 
 export interface ChunkClaim {
+  /** This attempt's token: fences markUploaded, releaseClaim and touchClaim against a later takeover. */
+  claimToken: string;
   sessionId: string;
   chunkIndex: number;
   startTimeSeconds: number;
   durationSeconds: number | null;
+  /** This attempt's own object key. */
   s3Key: string;
   contentType: string;
   /** A 'receiving' claim last touched before this instant belongs to a dead request and may be taken over. */
   staleBefore: Date;
 }
 
-export type ClaimResult = { claimed: true; chunk: AudioChunkRow } | { claimed: false; existing: AudioChunkRow };
+export type ClaimResult =
+  | { claimed: true; chunk: AudioChunkRow; takenOverKey?: string }
+  | { claimed: false; existing: AudioChunkRow }
+  /** The session is not recording (or is gone), and nobody holds a claim on this index. */
+  | { claimed: false; closed: true };
 
 export interface StoredUpload {
   fileSizeBytes: number;
@@ -50,48 +58,86 @@ const byKey = (sessionId: string, chunkIndex: number) =>
 export function createChunksRepository(db: Database) {
   return {
     /**
-     * Claims (session, index) for one upload. The unique key makes this the single arbiter between
-     * concurrent uploads of the same chunk: exactly one request streams bytes to the object key.
+     * Claims (session, index) for one upload attempt. The unique key makes this the single arbiter between
+     * concurrent uploads of the same chunk. A new claim is made only while the session is `recording`, under a
+     * share lock on the session row, so `markProcessing` (which updates that row) is ordered with every claim:
+     * a completion either sees the claim (and the summary waits for it) or the claim sees the session closed.
+     * A claim whose attempt went silent may be taken over while the session is recording or processing.
      */
     async claim(input: ChunkClaim): Promise<ClaimResult> {
-      const [inserted] = await db
-        .insert(audioChunks)
-        .values({
-          sessionId: input.sessionId,
-          chunkIndex: input.chunkIndex,
-          startTimeSeconds: input.startTimeSeconds,
-          durationSeconds: input.durationSeconds,
-          s3Key: input.s3Key,
-          contentType: input.contentType,
-          uploadStatus: 'receiving',
-        })
-        .onConflictDoNothing({ target: [audioChunks.sessionId, audioChunks.chunkIndex] })
-        .returning();
-      if (inserted) return { claimed: true, chunk: inserted };
-      // Take over a claim whose request died mid-stream.
-      const [takenOver] = await db
-        .update(audioChunks)
-        .set({
-          startTimeSeconds: input.startTimeSeconds,
-          durationSeconds: input.durationSeconds,
-          contentType: input.contentType,
-          updatedAt: sql`now()`,
-        })
-        .where(
-          and(
-            byKey(input.sessionId, input.chunkIndex),
-            eq(audioChunks.uploadStatus, 'receiving'),
-            lt(audioChunks.updatedAt, input.staleBefore),
-          ),
-        )
-        .returning();
-      if (takenOver) return { claimed: true, chunk: takenOver };
-      const [existing] = await db.select().from(audioChunks).where(byKey(input.sessionId, input.chunkIndex));
-      if (!existing) return this.claim(input); // the holder released it between our statements
-      return { claimed: false, existing };
+      return db.transaction(async (tx) => {
+        const [session] = await tx
+          .select({ status: audioSessions.status })
+          .from(audioSessions)
+          .where(eq(audioSessions.id, input.sessionId))
+          .for('share');
+        const status = session?.status;
+        if (status === 'recording') {
+          const [inserted] = await tx
+            .insert(audioChunks)
+            .values({
+              sessionId: input.sessionId,
+              chunkIndex: input.chunkIndex,
+              startTimeSeconds: input.startTimeSeconds,
+              durationSeconds: input.durationSeconds,
+              s3Key: input.s3Key,
+              claimToken: input.claimToken,
+              contentType: input.contentType,
+              uploadStatus: 'receiving',
+            })
+            .onConflictDoNothing({ target: [audioChunks.sessionId, audioChunks.chunkIndex] })
+            .returning();
+          if (inserted) return { claimed: true, chunk: inserted };
+        }
+        const [existing] = await tx
+          .select()
+          .from(audioChunks)
+          .where(byKey(input.sessionId, input.chunkIndex))
+          .for('update');
+        if (!existing) return { claimed: false, closed: true };
+        // Take over a claim whose attempt went silent; its object (if any) is the old attempt's own key.
+        if (
+          (status === 'recording' || status === 'processing') &&
+          existing.uploadStatus === 'receiving' &&
+          existing.updatedAt < input.staleBefore
+        ) {
+          const [takenOver] = await tx
+            .update(audioChunks)
+            .set({
+              startTimeSeconds: input.startTimeSeconds,
+              durationSeconds: input.durationSeconds,
+              contentType: input.contentType,
+              s3Key: input.s3Key,
+              claimToken: input.claimToken,
+              updatedAt: sql`now()`,
+            })
+            .where(eq(audioChunks.id, existing.id))
+            .returning();
+          if (takenOver) return { claimed: true, chunk: takenOver, takenOverKey: existing.s3Key };
+        }
+        return { claimed: false, existing };
+      });
     },
 
-    async markUploaded(id: string, stored: StoredUpload): Promise<AudioChunkRow> {
+    /** Keeps a live attempt's claim fresh so that it is not taken over while its bytes still flow. */
+    async touchClaim(id: string, claimToken: string): Promise<void> {
+      await db
+        .update(audioChunks)
+        .set({ updatedAt: sql`now()` })
+        .where(
+          and(
+            eq(audioChunks.id, id),
+            eq(audioChunks.claimToken, claimToken),
+            eq(audioChunks.uploadStatus, 'receiving'),
+          ),
+        );
+    },
+
+    /**
+     * 'receiving' → 'uploaded', only for the attempt that still holds the claim. Returns undefined when another
+     * attempt took the claim over (the caller then removes its own object).
+     */
+    async markUploaded(id: string, claimToken: string, stored: StoredUpload): Promise<AudioChunkRow | undefined> {
       const [row] = await db
         .update(audioChunks)
         .set({
@@ -99,18 +145,47 @@ export function createChunksRepository(db: Database) {
           fileSizeBytes: stored.fileSizeBytes,
           compressedSizeBytes: stored.fileSizeBytes,
           contentSha256: stored.contentSha256,
+          claimToken: null,
           uploadedAt: sql`now()`,
           updatedAt: sql`now()`,
         })
-        .where(eq(audioChunks.id, id))
+        .where(
+          and(
+            eq(audioChunks.id, id),
+            eq(audioChunks.claimToken, claimToken),
+            eq(audioChunks.uploadStatus, 'receiving'),
+          ),
+        )
         .returning();
-      if (!row) throw new Error(`chunk ${id} vanished while uploading`);
       return row;
     },
 
-    /** Removes a claim that never completed, leaving no trace of a rejected upload. */
-    async releaseClaim(id: string): Promise<void> {
-      await db.delete(audioChunks).where(and(eq(audioChunks.id, id), eq(audioChunks.uploadStatus, 'receiving')));
+    /** Removes a claim that never completed, if this attempt still holds it: no trace of a rejected upload. */
+    async releaseClaim(id: string, claimToken: string): Promise<void> {
+      await db
+        .delete(audioChunks)
+        .where(
+          and(
+            eq(audioChunks.id, id),
+            eq(audioChunks.claimToken, claimToken),
+            eq(audioChunks.uploadStatus, 'receiving'),
+          ),
+        );
+    },
+
+    /** Claims still receiving bytes for a session (their attempts may yet succeed). */
+    async countReceiving(sessionId: string, staleBefore: Date): Promise<number> {
+      const [row] = await db
+        .select({ count: sql<number>`count(*)::int` })
+        .from(audioChunks)
+        .where(
+          and(
+            eq(audioChunks.sessionId, sessionId),
+            eq(audioChunks.uploadStatus, 'receiving'),
+            gte(audioChunks.updatedAt, staleBefore),
+          ),
+        );
+      return row?.count ?? 0;
     },
 
     async find(sessionId: string, chunkIndex: number): Promise<AudioChunkRow | undefined> {
@@ -119,7 +194,11 @@ export function createChunksRepository(db: Database) {
     },
 
     async listBySession(sessionId: string): Promise<AudioChunkRow[]> {
-      return db.select().from(audioChunks).where(eq(audioChunks.sessionId, sessionId)).orderBy(asc(audioChunks.chunkIndex));
+      return db
+        .select()
+        .from(audioChunks)
+        .where(eq(audioChunks.sessionId, sessionId))
+        .orderBy(asc(audioChunks.chunkIndex));
     },
 
     async markProcessing(sessionId: string, chunkIndex: number): Promise<void> {
@@ -130,7 +209,11 @@ export function createChunksRepository(db: Database) {
     },
 
     /** Stores one stage's output: merges it under analysis_results[stage] and sets the summary columns. */
-    async saveStageResult(sessionId: string, chunkIndex: number, stage: StageResult): Promise<AudioChunkRow | undefined> {
+    async saveStageResult(
+      sessionId: string,
+      chunkIndex: number,
+      stage: StageResult,
+    ): Promise<AudioChunkRow | undefined> {
       const [row] = await db
         .update(audioChunks)
         .set({
@@ -155,7 +238,12 @@ export function createChunksRepository(db: Database) {
     async markFailed(sessionId: string, chunkIndex: number, reason: string): Promise<AudioChunkRow | undefined> {
       const [row] = await db
         .update(audioChunks)
-        .set({ processingStatus: 'failed', failureReason: reason.slice(0, 500), processedAt: sql`now()`, updatedAt: sql`now()` })
+        .set({
+          processingStatus: 'failed',
+          failureReason: reason.slice(0, 500),
+          processedAt: sql`now()`,
+          updatedAt: sql`now()`,
+        })
         .where(byKey(sessionId, chunkIndex))
         .returning();
       return row;

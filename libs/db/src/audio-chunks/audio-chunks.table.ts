@@ -29,7 +29,13 @@ export const audioChunks = pgTable(
     startTimeSeconds: doublePrecision('start_time_seconds').notNull(),
     endTimeSeconds: doublePrecision('end_time_seconds'),
     durationSeconds: doublePrecision('duration_seconds'),
+    /**
+     * Where the bytes are. Each upload attempt writes its own key (`chunkObjectKey(..., attempt)`), so an attempt
+     * that outlives its claim can neither overwrite nor delete what the winning attempt stored.
+     */
     s3Key: text('s3_key').notNull(),
+    /** The upload attempt holding a 'receiving' claim; only it may mark the chunk uploaded or release it. */
+    claimToken: uuid('claim_token'),
     fileSizeBytes: bigint('file_size_bytes', { mode: 'number' }).notNull().default(0),
     compressedSizeBytes: bigint('compressed_size_bytes', { mode: 'number' }),
     compressionRatio: doublePrecision('compression_ratio'),

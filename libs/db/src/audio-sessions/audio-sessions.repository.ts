@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { SessionStatus } from '@earshot/contracts';
 import type { Database } from '../client';
 import { audioSessions, type AudioSessionRow } from './audio-sessions.table';
@@ -43,12 +43,21 @@ export function createSessionsRepository(db: Database) {
       return row;
     },
 
-    /** recording|processing → processing with the declared chunk total. Returns undefined if not allowed. */
+    /**
+     * recording → processing with the declared chunk total, once: the total is fixed by the first completion.
+     * The row update waits for every chunk claim in flight (they hold a share lock on this row) and later
+     * claims see the session closed. Returns undefined when the session is not recording.
+     */
     async markProcessing(id: string, totalChunks: number): Promise<AudioSessionRow | undefined> {
       const [row] = await db
         .update(audioSessions)
-        .set({ status: 'processing', totalChunks, endTime: sql`coalesce(${audioSessions.endTime}, now())`, updatedAt: sql`now()` })
-        .where(and(eq(audioSessions.id, id), inArray(audioSessions.status, ['recording', 'processing'])))
+        .set({
+          status: 'processing',
+          totalChunks,
+          endTime: sql`coalesce(${audioSessions.endTime}, now())`,
+          updatedAt: sql`now()`,
+        })
+        .where(and(eq(audioSessions.id, id), eq(audioSessions.status, 'recording')))
         .returning();
       return row;
     },
@@ -71,7 +80,10 @@ export function createSessionsRepository(db: Database) {
     },
 
     async touch(id: string): Promise<void> {
-      await db.update(audioSessions).set({ updatedAt: sql`now()` }).where(eq(audioSessions.id, id));
+      await db
+        .update(audioSessions)
+        .set({ updatedAt: sql`now()` })
+        .where(eq(audioSessions.id, id));
     },
   };
 }
