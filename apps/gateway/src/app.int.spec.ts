@@ -10,7 +10,7 @@ import { Server as SocketServer } from 'socket.io';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { createTokenVerifier, signDevelopmentToken } from '@earshot/auth';
 import { REDIS_KEYS, type Role } from '@earshot/contracts';
-import { TEST_REDIS_URL } from '@earshot/testing';
+import { sendRawHttp, TEST_REDIS_URL } from '@earshot/testing';
 import { buildApp } from './app';
 import { createRateLimitRedis } from './rate-limit-redis';
 import type { GatewayConfig } from './config';
@@ -316,6 +316,28 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
       viaAuth.close();
       viaHeader.close();
     }
+  });
+
+  it.each([
+    ['a bad request line', 'GARBAGE\r\n\r\n', 400, 'VALIDATION'],
+    ['a bad Content-Length', 'POST /api/audio/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'VALIDATION'],
+    ['two Content-Lengths', 'POST /api/audio/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400, 'VALIDATION'],
+    ['malformed chunked encoding', 'POST /api/audio/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n', 400, 'VALIDATION'],
+    ['a 20 kB URL', `GET /api/audio/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414, 'URI_TOO_LONG'],
+    ['20 kB of headers', `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+  ])('answers %s, refused before any handler, with a problem and closes the connection', async (_case, request, status, code) => {
+    const answer = await sendRawHttp(gatewayUrl, request);
+    expect(answer.status).toBe(status);
+    expect(answer.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({ status, code });
+    expect(answer.closed).toBe(true);
+  });
+
+  it('answers a malformed percent-escape, refused by the router, with a problem', async () => {
+    const answer = await sendRawHttp(gatewayUrl, 'GET /api/audio/sessions/%zz HTTP/1.1\r\nHost: x\r\n\r\n', { untilResponse: true });
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 400, code: 'VALIDATION' });
   });
 
   it('answers unknown routes with a 404 problem and serves the static folder at /', async () => {

@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { TokenVerifier } from '@earshot/auth';
-import { authPlugin, healthPlugin, problemPlugin } from '@earshot/http';
+import { answerClientError, answerFrameworkError, authPlugin, healthPlugin, problemPlugin } from '@earshot/http';
 import { apiRoutes } from './api.routes';
 import type { GatewayConfig } from './config';
 import { socketRoutes } from './socket.routes';
@@ -25,6 +25,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { upstreams, rateLimit, staticDir } = deps.config;
   const app = Fastify({
     logger: deps.logger ?? false,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     // One access line per request (below) instead of Fastify's two: at hundreds of uploads a second,
     // logging was a third of the gateway's CPU.
     disableRequestLogging: true,

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { TokenVerifier } from '@earshot/auth';
-import { healthPlugin, problemPlugin } from '@earshot/http';
+import { answerClientError, answerFrameworkError, healthPlugin, problemPlugin } from '@earshot/http';
 import { attachSocketServer, type NotifierServer } from './socket-server';
 import type { AuthorizeSubscription } from './subscribe-to-session';
 
@@ -23,7 +23,7 @@ export interface NotifierDeps {
 
 /** Fastify gives /health and /ready; socket.io shares its HTTP server at /socket.io/. */
 export async function buildApp(deps: NotifierDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false });
+  const app = Fastify({ logger: deps.logger ?? false, clientErrorHandler: answerClientError, frameworkErrors: answerFrameworkError });
 
   await app.register(problemPlugin);
   await app.register(healthPlugin, { service: 'notifier', checks: { redis: () => deps.redis.pub.ping() } });

@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '@earshot/auth';
-import { authPlugin, healthPlugin, loggerOptions, problemPlugin, type ReadinessCheck } from '@earshot/http';
+import { answerClientError, answerFrameworkError, authPlugin, healthPlugin, loggerOptions, problemPlugin, type ReadinessCheck } from '@earshot/http';
 import type { SessionDeps } from './sessions/ports';
 import { sessionsRoutes } from './sessions/sessions.routes';
 
@@ -19,6 +19,8 @@ export async function buildApp(options: UploaderAppOptions): Promise<FastifyInst
     logger: loggerOptions(options.logLevel ?? 'info', 'uploader') ?? false,
     bodyLimit: 64 * 1024,
     trustProxy: true,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(problemPlugin);
