@@ -4,10 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { DomainError } from '@earshot/contracts';
 import { isChunkUpload, RATE_LIMIT_WINDOW_MS, rateLimitKey } from './rate-limit';
-import { upstreamReplyOptions } from './upstream';
+import { upstreamPoolOptions, upstreamReplyOptions } from './upstream';
 
 export interface ApiRoutesOptions {
   uploaderUrl: string;
+  upstreamKeepAliveTimeoutMs: number;
   redis: Redis;
   uploadsPerMinute: number;
   apiPerMinute: number;
@@ -45,6 +46,7 @@ export async function apiRoutes(app: FastifyInstance, options: ApiRoutesOptions)
   await app.register(httpProxy, {
     prefix: '/api/audio',
     upstream: options.uploaderUrl,
+    undici: upstreamPoolOptions(options.upstreamKeepAliveTimeoutMs),
     rewritePrefix: '/api/audio',
     disableRequestLogging: true,
     replyOptions: upstreamReplyOptions('uploader'),

@@ -13,7 +13,7 @@ import { REDIS_KEYS, type Role } from '@earshot/contracts';
 import { sendRawHttp, TEST_REDIS_URL } from '@earshot/testing';
 import { buildApp } from './app';
 import { createRateLimitRedis } from './rate-limit-redis';
-import type { GatewayConfig } from './config';
+import { loadConfig, type GatewayConfig } from './config';
 
 const SECRET = 'gateway-test-secret';
 const MB = 1024 * 1024;
@@ -29,9 +29,11 @@ interface Received {
 /** A stand-in for the uploader: echoes what reached it, and counts bytes as they arrive. */
 function startEchoUpstream() {
   const received: Received[] = [];
-  const state = { bytesInFlight: 0 };
+  const state = { bytesInFlight: 0, openRequests: 0, closedConnections: 0 };
   const server = http.createServer((request, response) => {
     if (request.url === '/health') return void response.end('{"status":"ok"}');
+    state.openRequests += 1;
+    request.once('close', () => (state.openRequests -= 1));
     const hash = createHash('sha256');
     let sizeBytes = 0;
     request.on('data', (chunk: Buffer) => {
@@ -45,6 +47,9 @@ function startEchoUpstream() {
       response.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'echo' }).end(JSON.stringify(entry));
     });
   });
+  server.on('connection', (socket) => socket.once('close', () => (state.closedConnections += 1)));
+  // Far longer than the gateway's own upstream keep-alive, so any close seen comes from the gateway.
+  server.keepAliveTimeout = 600_000;
   return { server, received, state };
 }
 
@@ -133,9 +138,13 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
   let app: FastifyInstance;
   let gatewayUrl: string;
   let staticDir: string;
+  let echoUrl: string;
+  let socketsUrl: string;
 
-  const config = (overrides: Partial<GatewayConfig['upstreams']> = {}, uploadsPerMinute = 3) => ({
-    upstreams: { uploaderUrl: '', notifierUrl: '', ...overrides },
+  const defaults = loadConfig({});
+  const config = (overrides: Partial<GatewayConfig['upstreams']> = {}, uploadsPerMinute = 3, http = defaults.http) => ({
+    http,
+    upstreams: { ...defaults.upstreams, uploaderUrl: '', notifierUrl: '', ...overrides },
     rateLimit: { uploadsPerMinute, apiPerMinute: 5 },
     staticDir,
   });
@@ -143,9 +152,9 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
   beforeAll(async () => {
     staticDir = mkdtempSync(join(tmpdir(), 'gateway-static-'));
     writeFileSync(join(staticDir, 'index.html'), '<h1>exam</h1>');
-    const uploaderUrl = await listen(echo.server);
-    const notifierUrl = await listen(sockets.server);
-    app = await buildApp({ config: config({ uploaderUrl, notifierUrl }), redis, verifyToken: createTokenVerifier({ hs256Secret: SECRET }) });
+    echoUrl = await listen(echo.server);
+    socketsUrl = await listen(sockets.server);
+    app = await buildApp({ config: config({ uploaderUrl: echoUrl, notifierUrl: socketsUrl }), redis, verifyToken: createTokenVerifier({ hs256Secret: SECRET }) });
     gatewayUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   });
 
@@ -338,6 +347,65 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
     expect(answer.status).toBe(400);
     expect(answer.headers['content-type']).toContain('application/problem+json');
     expect(JSON.parse(answer.body)).toMatchObject({ status: 400, code: 'VALIDATION' });
+  });
+
+  describe('with short HTTP timeouts', () => {
+    const limits = { headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, keepAliveTimeoutMs: 1_500 };
+    // Node checks deadlines once a second; a loaded machine may add more. The defaults would take 60 s or more.
+    const SLACK_MS = 6_000;
+    let short: FastifyInstance;
+    let shortUrl: string;
+
+    beforeAll(async () => {
+      short = await buildApp({
+        config: config({ uploaderUrl: echoUrl, notifierUrl: socketsUrl, keepAliveTimeoutMs: 1_000 }, 100, limits),
+        redis,
+        verifyToken: createTokenVerifier({ hs256Secret: SECRET }),
+      });
+      shortUrl = await short.listen({ port: 0, host: '127.0.0.1' });
+    });
+    afterAll(() => short.close());
+
+    it('closes a request whose headers never finish with a 408 problem', async () => {
+      const answer = await sendRawHttp(shortUrl, 'POST /api/audio/upload-chunk HTTP/1.1\r\nHost: x\r\nContent-Type: multip', { waitMs: 20_000 });
+      expect(answer.closed).toBe(true);
+      expect(answer.elapsedMs).toBeGreaterThanOrEqual(limits.headersTimeoutMs - 100);
+      expect(answer.elapsedMs).toBeLessThan(limits.headersTimeoutMs + SLACK_MS);
+      expect(answer.status).toBe(408);
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+      expect(JSON.parse(answer.body)).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT' });
+    });
+
+    it('closes an upload whose body stalls (5 GB announced, 9 kB sent) with a 408 problem, and lets go of the upstream', async () => {
+      const bearer = `Bearer ${await token(newUser())}`;
+      const head = `POST /api/audio/upload-chunk HTTP/1.1\r\nHost: x\r\nAuthorization: ${bearer}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${5 * 1024 ** 3}\r\n\r\n`;
+      const answer = await sendRawHttp(shortUrl, Buffer.concat([Buffer.from(head), Buffer.alloc(9 * 1024)]), { waitMs: 20_000 });
+      expect(answer.closed).toBe(true);
+      expect(answer.elapsedMs).toBeGreaterThanOrEqual(limits.requestTimeoutMs - 100);
+      expect(answer.elapsedMs).toBeLessThan(limits.requestTimeoutMs + SLACK_MS);
+      expect(answer.status).toBe(408);
+      expect(JSON.parse(answer.body)).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT' });
+      // The half-sent body was streaming to the uploader: that request is aborted too, not left hanging.
+      await waitFor(() => echo.state.openRequests === 0, 10_000);
+    });
+
+    it('closes an idle keep-alive connection after the keep-alive timeout, and says so', async () => {
+      const answer = await sendRawHttp(shortUrl, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n', { waitMs: 20_000 });
+      expect(answer.status).toBe(200);
+      expect(answer.headers['keep-alive']).toBe('timeout=1');
+      expect(answer.closed).toBe(true);
+      expect(answer.elapsedMs).toBeGreaterThanOrEqual(limits.keepAliveTimeoutMs - 100);
+      expect(answer.elapsedMs).toBeLessThan(limits.keepAliveTimeoutMs + SLACK_MS);
+    });
+
+    it('closes its idle upstream connections before the upstream would', async () => {
+      const closedBefore = echo.state.closedConnections;
+      const response = await fetch(`${shortUrl}/api/audio/sessions/${randomUUID()}`, { headers: { authorization: `Bearer ${await token(newUser())}` } });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      // The stand-in keeps idle connections for 10 minutes; the gateway's pool lets go after 1 s.
+      await waitFor(() => echo.state.closedConnections > closedBefore, 10_000);
+    });
   });
 
   it('answers unknown routes with a 404 problem and serves the static folder at /', async () => {

@@ -4,14 +4,14 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { TokenVerifier } from '@earshot/auth';
-import { answerClientError, answerFrameworkError, authPlugin, healthPlugin, problemPlugin } from '@earshot/http';
+import { authPlugin, healthPlugin, httpServerOptions, problemPlugin } from '@earshot/http';
 import { apiRoutes } from './api.routes';
 import type { GatewayConfig } from './config';
 import { socketRoutes } from './socket.routes';
 import { probeHealth } from './upstream';
 
 export interface GatewayDeps {
-  config: Pick<GatewayConfig, 'upstreams' | 'rateLimit' | 'staticDir'>;
+  config: Pick<GatewayConfig, 'http' | 'upstreams' | 'rateLimit' | 'staticDir'>;
   verifyToken: TokenVerifier;
   /** Rate-limit counters; owned by the caller (main closes it). */
   redis: Redis;
@@ -25,8 +25,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { upstreams, rateLimit, staticDir } = deps.config;
   const app = Fastify({
     logger: deps.logger ?? false,
-    clientErrorHandler: answerClientError,
-    frameworkErrors: answerFrameworkError,
+    ...httpServerOptions(deps.config.http),
     // One access line per request (below) instead of Fastify's two: at hundreds of uploads a second,
     // logging was a third of the gateway's CPU.
     disableRequestLogging: true,
@@ -58,11 +57,12 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // Routes
   await app.register(apiRoutes, {
     uploaderUrl: upstreams.uploaderUrl,
+    upstreamKeepAliveTimeoutMs: upstreams.keepAliveTimeoutMs,
     redis: deps.redis,
     uploadsPerMinute: rateLimit.uploadsPerMinute,
     apiPerMinute: rateLimit.apiPerMinute,
   });
-  await app.register(socketRoutes, { notifierUrl: upstreams.notifierUrl });
+  await app.register(socketRoutes, { notifierUrl: upstreams.notifierUrl, upstreamKeepAliveTimeoutMs: upstreams.keepAliveTimeoutMs });
 
   // The exam page (static files), when a folder is configured.
   if (staticDir) {

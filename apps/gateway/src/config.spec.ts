@@ -9,13 +9,20 @@ describe('loadConfig', () => {
       port: 3000,
       upstreams: { uploaderUrl: 'http://127.0.0.1:3101', notifierUrl: 'http://127.0.0.1:3103' },
       rateLimit: { uploadsPerMinute: 60, apiPerMinute: 600 },
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 65_000 },
     });
+    // The gateway lets go of an idle upstream connection before the upstream (65 s by default) does.
+    expect(config.upstreams.keepAliveTimeoutMs).toBeLessThan(config.http.keepAliveTimeoutMs);
     expect(config.staticDir).toBeUndefined();
   });
 
   it('coerces numbers and trims trailing slashes from upstream URLs', () => {
     const config = loadConfig({ PORT: '8080', RATE_LIMIT_UPLOADS_PER_MINUTE: '5', UPLOADER_URL: 'http://uploader:3101/', STATIC_DIR: 'web/dist' });
     expect(config).toMatchObject({ port: 8080, rateLimit: { uploadsPerMinute: 5 }, upstreams: { uploaderUrl: 'http://uploader:3101' }, staticDir: 'web/dist' });
+  });
+
+  it('refuses a header timeout longer than the request timeout', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '30000', HTTP_REQUEST_TIMEOUT_MS: '20000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS/);
   });
 
   it('lists every bad key at once', () => {

@@ -1,4 +1,15 @@
-import { CommonEnvSchema, Env, jwtConfigFrom, JwtEnvSchema, parseEnv, Type, type Static } from '@earshot/config';
+import {
+  checkHttpServerEnv,
+  CommonEnvSchema,
+  Env,
+  HttpServerEnvSchema,
+  httpServerConfigFrom,
+  jwtConfigFrom,
+  JwtEnvSchema,
+  parseEnv,
+  Type,
+  type Static,
+} from '@earshot/config';
 
 const { LOG_LEVEL, REDIS_URL } = CommonEnvSchema;
 
@@ -6,10 +17,17 @@ export const GatewayEnvSchema = Type.Object({
   LOG_LEVEL,
   REDIS_URL,
   ...JwtEnvSchema,
+  ...HttpServerEnvSchema,
   PORT: Env.port(3000),
   HOST: Env.string('127.0.0.1'),
   UPLOADER_URL: Env.url('http://127.0.0.1:3101'),
   NOTIFIER_URL: Env.url('http://127.0.0.1:3103'),
+  /**
+   * Idle connections to the uploader and notifier are closed after this. It must stay below their
+   * HTTP_KEEP_ALIVE_TIMEOUT_MS (65 s), or the gateway may send on a connection the upstream is closing and
+   * the request fails. undici also follows an upstream's `Keep-Alive: timeout` hint less 1 s, if shorter.
+   */
+  UPSTREAM_KEEP_ALIVE_TIMEOUT_MS: Env.int(60_000, 100),
   /** Chunk uploads per user per minute (a candidate sends one every 30 s; retries need headroom). */
   RATE_LIMIT_UPLOADS_PER_MINUTE: Env.int(60, 1),
   /** Every other /api request per user per minute. */
@@ -25,13 +43,14 @@ export interface GatewayConfig {
   port: number;
   redisUrl: string;
   auth: { hs256Secret: string; jwksUrl?: string; issuer?: string; audience?: string };
-  upstreams: { uploaderUrl: string; notifierUrl: string };
+  http: ReturnType<typeof httpServerConfigFrom>;
+  upstreams: { uploaderUrl: string; notifierUrl: string; keepAliveTimeoutMs: number };
   rateLimit: { uploadsPerMinute: number; apiPerMinute: number };
   staticDir?: string;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
-  const raw: Static<typeof GatewayEnvSchema> = parseEnv(GatewayEnvSchema, env);
+  const raw: Static<typeof GatewayEnvSchema> = parseEnv(GatewayEnvSchema, env, [checkHttpServerEnv]);
   return {
     service: 'gateway',
     logLevel: raw.LOG_LEVEL,
@@ -39,7 +58,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: raw.PORT,
     redisUrl: raw.REDIS_URL,
     auth: jwtConfigFrom(raw),
-    upstreams: { uploaderUrl: raw.UPLOADER_URL.replace(/\/+$/, ''), notifierUrl: raw.NOTIFIER_URL.replace(/\/+$/, '') },
+    http: httpServerConfigFrom(raw),
+    upstreams: {
+      uploaderUrl: raw.UPLOADER_URL.replace(/\/+$/, ''),
+      notifierUrl: raw.NOTIFIER_URL.replace(/\/+$/, ''),
+      keepAliveTimeoutMs: raw.UPSTREAM_KEEP_ALIVE_TIMEOUT_MS,
+    },
     rateLimit: { uploadsPerMinute: raw.RATE_LIMIT_UPLOADS_PER_MINUTE, apiPerMinute: raw.RATE_LIMIT_API_PER_MINUTE },
     staticDir: raw.STATIC_DIR,
   };

@@ -23,6 +23,12 @@ export const upstreamReplyOptions = (service: string): NonNullable<FastifyHttpPr
   },
 });
 
+/**
+ * Connection pool options towards an upstream: idle connections close after `keepAliveTimeoutMs`, whatever
+ * the upstream's own hint says, so the gateway lets go of a connection before the upstream does.
+ */
+export const upstreamPoolOptions = (keepAliveTimeoutMs: number) => ({ keepAliveTimeout: keepAliveTimeoutMs, keepAliveMaxTimeout: keepAliveTimeoutMs });
+
 /** GET {url}/health within timeoutMs, for /ready. */
 export async function probeHealth(baseUrl: string, timeoutMs = 1_500): Promise<void> {
   const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });

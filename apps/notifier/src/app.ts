@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { TokenVerifier } from '@earshot/auth';
-import { answerClientError, answerFrameworkError, healthPlugin, problemPlugin } from '@earshot/http';
+import { healthPlugin, httpServerOptions, problemPlugin, type HttpServerTimeouts } from '@earshot/http';
 import { attachSocketServer, type NotifierServer } from './socket-server';
 import type { AuthorizeSubscription } from './subscribe-to-session';
 
@@ -13,6 +13,8 @@ declare module 'fastify' {
 
 export interface NotifierDeps {
   verifyToken: TokenVerifier;
+  /** Header, request and keep-alive limits of the HTTP server socket.io shares. */
+  http: HttpServerTimeouts;
   authorizeSubscription: AuthorizeSubscription;
   /** Adapter clients (pub, sub); owned by the caller, which quits them after app.close(). */
   redis: { pub: Redis; sub: Redis };
@@ -23,7 +25,7 @@ export interface NotifierDeps {
 
 /** Fastify gives /health and /ready; socket.io shares its HTTP server at /socket.io/. */
 export async function buildApp(deps: NotifierDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, clientErrorHandler: answerClientError, frameworkErrors: answerFrameworkError });
+  const app = Fastify({ logger: deps.logger ?? false, ...httpServerOptions(deps.http) });
 
   await app.register(problemPlugin);
   await app.register(healthPlugin, { service: 'notifier', checks: { redis: () => deps.redis.pub.ping() } });

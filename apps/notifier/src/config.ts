@@ -1,4 +1,15 @@
-import { CommonEnvSchema, Env, jwtConfigFrom, JwtEnvSchema, parseEnv, Type, type Static } from '@earshot/config';
+import {
+  checkHttpServerEnv,
+  CommonEnvSchema,
+  Env,
+  HttpServerEnvSchema,
+  httpServerConfigFrom,
+  jwtConfigFrom,
+  JwtEnvSchema,
+  parseEnv,
+  Type,
+  type Static,
+} from '@earshot/config';
 
 const { LOG_LEVEL, REDIS_URL } = CommonEnvSchema;
 
@@ -6,6 +17,7 @@ export const NotifierEnvSchema = Type.Object({
   LOG_LEVEL,
   REDIS_URL,
   ...JwtEnvSchema,
+  ...HttpServerEnvSchema,
   PORT: Env.port(3103),
   HOST: Env.string('127.0.0.1'),
   /** Asked whether a caller may see a session (GET /api/audio/sessions/:id with the caller's own token). */
@@ -21,12 +33,13 @@ export interface NotifierConfig {
   port: number;
   redisUrl: string;
   auth: { hs256Secret: string; jwksUrl?: string; issuer?: string; audience?: string };
+  http: ReturnType<typeof httpServerConfigFrom>;
   uploaderUrl: string;
   subscribeCheckTimeoutMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): NotifierConfig {
-  const raw: Static<typeof NotifierEnvSchema> = parseEnv(NotifierEnvSchema, env);
+  const raw: Static<typeof NotifierEnvSchema> = parseEnv(NotifierEnvSchema, env, [checkHttpServerEnv]);
   return {
     service: 'notifier',
     logLevel: raw.LOG_LEVEL,
@@ -34,6 +47,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: raw.PORT,
     redisUrl: raw.REDIS_URL,
     auth: jwtConfigFrom(raw),
+    http: httpServerConfigFrom(raw),
     uploaderUrl: raw.UPLOADER_URL.replace(/\/+$/, ''),
     subscribeCheckTimeoutMs: raw.SUBSCRIBE_CHECK_TIMEOUT_MS,
   };

@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   const sub = pub.duplicate();
   const app = await buildApp({
     verifyToken: createTokenVerifier(config.auth),
+    http: config.http,
     authorizeSubscription: createUploaderAuthorizer({ uploaderUrl: config.uploaderUrl, timeoutMs: config.subscribeCheckTimeoutMs }),
     redis: { pub, sub },
     logger: loggerOptions(config.logLevel, config.service),

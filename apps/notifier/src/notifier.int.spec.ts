@@ -7,6 +7,7 @@ import type { ChunkProcessedEvent, Principal, Role, ServerToClientEvents, Client
 import { createEventPublisher, type EventPublisher } from '@earshot/events';
 import { TEST_REDIS_URL, uniquePrefix } from '@earshot/testing';
 import { buildApp } from './app';
+import { loadConfig } from './config';
 import type { SubscriptionVerdict } from './subscribe-to-session';
 
 const SECRET = 'notifier-test-secret';
@@ -42,6 +43,7 @@ describe('notifier (real Redis, two instances)', () => {
     const sub = pub.duplicate();
     const app = await buildApp({
       verifyToken: createTokenVerifier({ hs256Secret: SECRET }),
+      http: loadConfig({}).http,
       authorizeSubscription: async (principal, token, sessionId) => {
         authorizerCalls.push({ principal, token, sessionId });
         const verdict = verdicts.get(sessionId) ?? 'NOT_FOUND';

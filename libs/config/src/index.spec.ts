@@ -1,4 +1,4 @@
-import { ConfigError, Env, parseEnv, Type } from './index';
+import { checkHttpServerEnv, ConfigError, Env, HttpServerEnvSchema, parseEnv, Type } from './index';
 
 const schema = Type.Object({ PORT: Env.port(3000), NAME: Env.string(), ON: Env.bool(false), JWT_SECRET: Env.string() });
 
@@ -25,5 +25,16 @@ describe('parseEnv', () => {
     expect(text).toMatch(/^NAME: .*missing/m);
     expect(text).toMatch(/^ON/m);
     expect(text).not.toContain('maybe"x');
+  });
+});
+
+describe('cross-key checks', () => {
+  const http = Type.Object(HttpServerEnvSchema);
+
+  it('run once every key is valid, and their problems are listed like the others', () => {
+    expect(parseEnv(http, {}, [checkHttpServerEnv])).toEqual({ HTTP_HEADERS_TIMEOUT_MS: 10_000, HTTP_REQUEST_TIMEOUT_MS: 120_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000 });
+    expect(() => parseEnv(http, { HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' }, [checkHttpServerEnv])).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS \(5000 > 1000\)/,
+    );
   });
 });

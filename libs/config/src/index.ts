@@ -11,12 +11,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** A rule across keys, run once every key is valid on its own: returns `KEY: problem` lines (none when fine). */
+export type EnvCheck<T> = (values: T) => string[];
+
 /**
  * Parses a flat environment (UPPER_SNAKE keys) against a TypeBox schema once at boot: applies defaults,
- * coerces strings to numbers/booleans, and throws one ConfigError listing every bad key.
- * Unknown variables are ignored; the returned object holds only the schema's keys.
+ * coerces strings to numbers/booleans, runs the cross-key checks, and throws one ConfigError listing every
+ * bad key. Unknown variables are ignored; the returned object holds only the schema's keys.
  */
-export function parseEnv<S extends TObject>(schema: S, env: Record<string, string | undefined>): Static<S> {
+export function parseEnv<S extends TObject>(schema: S, env: Record<string, string | undefined>, checks: EnvCheck<Static<S>>[] = []): Static<S> {
   const picked: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
     const raw = env[key];
@@ -24,7 +27,11 @@ export function parseEnv<S extends TObject>(schema: S, env: Record<string, strin
   }
   const withDefaults = Value.Default(schema, picked);
   const converted = Value.Convert(schema, withDefaults);
-  if (Value.Check(schema, converted)) return converted;
+  if (Value.Check(schema, converted)) {
+    const problems = checks.flatMap((check) => check(converted));
+    if (problems.length === 0) return converted;
+    throw new ConfigError(problems);
+  }
   const problems = [...Value.Errors(schema, converted)].map((error) => {
     const key = error.path.replace(/^\//, '') || '(root)';
     const value = (converted as Record<string, unknown>)[key];
@@ -69,6 +76,41 @@ export const jwtConfigFrom = (raw: { JWT_SECRET: string; JWT_JWKS_URL?: string; 
   jwksUrl: raw.JWT_JWKS_URL,
   issuer: raw.JWT_ISSUER,
   audience: raw.JWT_AUDIENCE,
+});
+
+/**
+ * Limits of every service's HTTP server (docs/operations.md, "HTTP timeouts"). Each must be long enough for
+ * an honest client on a poor link and short enough that half-open or trickling connections do not pile up.
+ */
+export const HttpServerEnvSchema = {
+  /** Request line and headers must arrive within this; else 408 and the connection is closed. */
+  HTTP_HEADERS_TIMEOUT_MS: Env.int(10_000, 100),
+  /**
+   * The whole request, body included, must arrive within this; else 408 and the connection is closed.
+   * Rule: the largest chunk (MAX_CHUNK_BYTES, 10 MiB, plus multipart framing) must still arrive from a
+   * 0.75 Mbit/s mobile uplink: 10.5 MiB × 8 / 0.75 Mbit/s ≈ 117 s. A real 30 s opus chunk (~240 KB) needs
+   * only 16 kbit/s for it.
+   */
+  HTTP_REQUEST_TIMEOUT_MS: Env.int(120_000, 100),
+  /**
+   * An idle keep-alive connection is closed after this. 65 s outlives the 60 s idle timeout of common
+   * load balancers, so a balancer never sends on a connection the service has just closed.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Env.int(65_000, 100),
+};
+
+type HttpServerEnv = { HTTP_HEADERS_TIMEOUT_MS: number; HTTP_REQUEST_TIMEOUT_MS: number; HTTP_KEEP_ALIVE_TIMEOUT_MS: number };
+
+/** Node refuses a header limit above the request limit (the headers are part of the request). */
+export const checkHttpServerEnv: EnvCheck<HttpServerEnv> = (raw) =>
+  raw.HTTP_HEADERS_TIMEOUT_MS > raw.HTTP_REQUEST_TIMEOUT_MS
+    ? [`HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${raw.HTTP_HEADERS_TIMEOUT_MS} > ${raw.HTTP_REQUEST_TIMEOUT_MS})`]
+    : [];
+
+export const httpServerConfigFrom = (raw: HttpServerEnv) => ({
+  headersTimeoutMs: raw.HTTP_HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
+  keepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS,
 });
 
 /** Object storage: AWS S3 when S3_ENDPOINT is unset, else any S3-compatible server (MinIO, s3rver). */

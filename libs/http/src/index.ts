@@ -4,3 +4,4 @@ export * from './auth';
 export * from './logger';
 export * from './shutdown';
 export * from './client-error';
+export * from './server-options';
