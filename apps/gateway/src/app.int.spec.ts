@@ -249,6 +249,34 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
     expect(read.status).toBe(200);
   });
 
+  it.each([
+    '/api/audio/upload%2Dchunk',
+    '/api/audio/%75pload-chunk',
+    '/api/audio/./upload-chunk',
+    '/api/%61udio/upload-chunk',
+    '/api/audio/%2e/upload-chunk',
+    '/api/audio/x/../upload-chunk',
+    '/api/audio/x/%2E%2E/upload-chunk',
+    '/api/audio/upload-chunk#x',
+    '/api/audio%2Fupload-chunk',
+    '/api/audio/sessions%2f..%2fupload-chunk',
+    '/api/audio\\upload-chunk',
+    'http://gateway/api/audio/upload-chunk',
+  ])('refuses the other spelling %s with a 400 problem, before it is counted or reaches the uploader', async (path) => {
+    const user = newUser();
+    const before = echo.received.length;
+    const answer = await sendRawHttp(
+      gatewayUrl,
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${await token(user)}\r\nContent-Length: 0\r\n\r\n`,
+      { untilResponse: true },
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 400, code: 'VALIDATION' });
+    expect(echo.received.length).toBe(before);
+    expect(await redis.exists(REDIS_KEYS.uploadRate(user), REDIS_KEYS.apiRate(user))).toBe(0);
+  });
+
   it('applies the looser limit to other API calls', async () => {
     const user = newUser();
     const bearer = `Bearer ${await token(user, 'proctor')}`;

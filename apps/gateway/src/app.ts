@@ -5,7 +5,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Redis } from 'ioredis';
 import type { TokenVerifier } from '@earshot/auth';
 import { authPlugin, healthPlugin, httpServerOptions, problemPlugin } from '@earshot/http';
+import { DomainError } from '@earshot/contracts';
 import { apiRoutes } from './api.routes';
+import { isCanonicalTarget } from './canonical-path';
 import type { GatewayConfig } from './config';
 import { socketRoutes } from './socket.routes';
 import { probeHealth } from './upstream';
@@ -44,6 +46,12 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     );
   });
   await app.register(problemPlugin);
+  // Before authentication, rate limits and routing: they all read the path, so it has one spelling only.
+  app.addHook('onRequest', async (request) => {
+    if (!isCanonicalTarget(request.url)) {
+      throw new DomainError('VALIDATION', 'Send the path as browsers do: no dot segments, no percent-escaped letters, digits or -._~, no escaped slashes');
+    }
+  });
   await app.register(authPlugin, { verifyToken: deps.verifyToken });
   await app.register(healthPlugin, {
     service: 'gateway',
