@@ -17,6 +17,8 @@ import { loadConfig, type GatewayConfig } from './config';
 
 const SECRET = 'gateway-test-secret';
 const MB = 1024 * 1024;
+/** The one origin the test gateway lets pages call it from. */
+const EXAM_ORIGIN = 'https://exam.example';
 
 interface Received {
   method: string;
@@ -144,6 +146,7 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
   const defaults = loadConfig({});
   const config = (overrides: Partial<GatewayConfig['upstreams']> = {}, uploadsPerMinute = 3, http = defaults.http) => ({
     http,
+    cors: { origins: [EXAM_ORIGIN] },
     upstreams: { ...defaults.upstreams, uploaderUrl: '', notifierUrl: '', ...overrides },
     rateLimit: { uploadsPerMinute, apiPerMinute: 5 },
     staticDir,
@@ -375,6 +378,73 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
     expect(answer.status).toBe(400);
     expect(answer.headers['content-type']).toContain('application/problem+json');
     expect(JSON.parse(answer.body)).toMatchObject({ status: 400, code: 'VALIDATION' });
+  });
+
+  describe('CORS', () => {
+    const preflight = (origin: string, path = '/api/audio/upload-chunk') =>
+      fetch(`${gatewayUrl}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-request-id' },
+      });
+    const corsHeaders = (response: Response) => [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
+
+    it('answers a preflight from an allowed origin with 204 and the allowed methods and headers, without a token', async () => {
+      const before = echo.received.length;
+      const response = await preflight(EXAM_ORIGIN);
+      expect(response.status).toBe(204);
+      expect(response.headers.get('access-control-allow-origin')).toBe(EXAM_ORIGIN);
+      expect(response.headers.get('access-control-allow-methods')?.split(/,\s*/)).toEqual(expect.arrayContaining(['GET', 'POST']));
+      expect(response.headers.get('access-control-allow-headers')?.toLowerCase().split(/,\s*/)).toEqual(['authorization', 'content-type', 'x-request-id']);
+      expect(Number(response.headers.get('access-control-max-age'))).toBeGreaterThan(0);
+      expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(response.headers.get('vary')).toMatch(/origin/i);
+      expect(echo.received.length).toBe(before);
+    });
+
+    it.each(['https://evil.example', 'https://exam.example.evil.example', 'http://exam.example', 'null'])(
+      'gives a preflight from %s no CORS headers',
+      async (origin) => {
+        const response = await preflight(origin);
+        expect(corsHeaders(response)).toEqual([]);
+        expect(response.status).not.toBe(204);
+      },
+    );
+
+    it('lets an allowed page read answers, problems included, and the headers it needs', async () => {
+      const unauthenticated = await fetch(`${gatewayUrl}/api/audio/sessions/${randomUUID()}`, { headers: { origin: EXAM_ORIGIN } });
+      expect(unauthenticated.status).toBe(401);
+      expect(unauthenticated.headers.get('access-control-allow-origin')).toBe(EXAM_ORIGIN);
+      expect(unauthenticated.headers.get('access-control-expose-headers')?.toLowerCase().split(/,\s*/)).toEqual(['retry-after', 'location']);
+
+      const user = newUser();
+      const upload = async () =>
+        fetch(`${gatewayUrl}/api/audio/upload-chunk`, { method: 'POST', headers: { origin: EXAM_ORIGIN, authorization: `Bearer ${await token(user)}` }, body: 'x' });
+      for (let i = 0; i < 3; i += 1) expect((await upload()).headers.get('access-control-allow-origin')).toBe(EXAM_ORIGIN);
+      const limited = await upload();
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('access-control-allow-origin')).toBe(EXAM_ORIGIN);
+
+      const other = await fetch(`${gatewayUrl}/api/audio/sessions/${randomUUID()}`, { headers: { origin: 'https://evil.example' } });
+      expect(corsHeaders(other)).toEqual([]);
+    });
+
+    it('lets an allowed page poll socket.io through the gateway, with one Allow-Origin header', async () => {
+      const response = await fetch(`${gatewayUrl}/socket.io/?EIO=4&transport=polling`, { headers: { origin: EXAM_ORIGIN } });
+      await response.text();
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe(EXAM_ORIGIN);
+    });
+
+    it('allows no origin when none is configured', async () => {
+      const closed = await buildApp({ config: { ...config({ uploaderUrl: echoUrl, notifierUrl: socketsUrl }), cors: { origins: [] } }, redis, verifyToken: createTokenVerifier({ hs256Secret: SECRET }) });
+      const closedUrl = await closed.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const response = await fetch(`${closedUrl}/api/audio/upload-chunk`, { method: 'OPTIONS', headers: { origin: EXAM_ORIGIN, 'access-control-request-method': 'POST' } });
+        expect(corsHeaders(response)).toEqual([]);
+      } finally {
+        await closed.close();
+      }
+    });
   });
 
   describe('with short HTTP timeouts', () => {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import fastifyCors from '@fastify/cors';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -8,12 +9,13 @@ import { authPlugin, healthPlugin, httpServerOptions, problemPlugin } from '@ear
 import { DomainError } from '@earshot/contracts';
 import { apiRoutes } from './api.routes';
 import { isCanonicalTarget } from './canonical-path';
+import { corsOptions } from './cors';
 import type { GatewayConfig } from './config';
 import { socketRoutes } from './socket.routes';
 import { probeHealth } from './upstream';
 
 export interface GatewayDeps {
-  config: Pick<GatewayConfig, 'http' | 'upstreams' | 'rateLimit' | 'staticDir'>;
+  config: Pick<GatewayConfig, 'http' | 'upstreams' | 'rateLimit' | 'cors' | 'staticDir'>;
   verifyToken: TokenVerifier;
   /** Rate-limit counters; owned by the caller (main closes it). */
   redis: Redis;
@@ -46,6 +48,9 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     );
   });
   await app.register(problemPlugin);
+  // First of the onRequest hooks: preflights are answered before the path check and authentication, and
+  // every later answer (401, 429, 503 problems too) carries the headers an allowed page needs to read it.
+  await app.register(fastifyCors, corsOptions(deps.config.cors.origins));
   // Before authentication, rate limits and routing: they all read the path, so it has one spelling only.
   app.addHook('onRequest', async (request) => {
     if (!isCanonicalTarget(request.url)) {

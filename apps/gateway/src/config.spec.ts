@@ -21,6 +21,14 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 8080, rateLimit: { uploadsPerMinute: 5 }, upstreams: { uploaderUrl: 'http://uploader:3101' }, staticDir: 'web/dist' });
   });
 
+  it('reads the CORS allowlist, empty by default, and refuses entries that are not origins', () => {
+    expect(loadConfig({}).cors).toEqual({ origins: [] });
+    expect(loadConfig({ CORS_ORIGINS: 'https://exam.example, http://127.0.0.1:5173' }).cors).toEqual({ origins: ['https://exam.example', 'http://127.0.0.1:5173'] });
+    for (const bad of ['*', 'https://exam.example/', 'https://exam.example/page', 'exam.example', 'ftp://exam.example', 'https://EXAM.example']) {
+      expect(() => loadConfig({ CORS_ORIGINS: `https://ok.example,${bad}` })).toThrow(/CORS_ORIGINS: each entry must be an origin/);
+    }
+  });
+
   it('refuses a header timeout longer than the request timeout', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '30000', HTTP_REQUEST_TIMEOUT_MS: '20000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS/);
   });

@@ -7,9 +7,11 @@ import {
   jwtConfigFrom,
   JwtEnvSchema,
   parseEnv,
+  splitList,
   Type,
   type Static,
 } from '@earshot/config';
+import { isOrigin } from './cors';
 
 const { LOG_LEVEL, REDIS_URL } = CommonEnvSchema;
 
@@ -32,6 +34,11 @@ export const GatewayEnvSchema = Type.Object({
   RATE_LIMIT_UPLOADS_PER_MINUTE: Env.int(60, 1),
   /** Every other /api request per user per minute. */
   RATE_LIMIT_API_PER_MINUTE: Env.int(600, 1),
+  /**
+   * Comma-separated origins of exam pages allowed to call the API and socket.io from another origin, each
+   * exactly `scheme://host[:port]`. Empty: no cross-origin access (pages served by the gateway need none).
+   */
+  CORS_ORIGINS: Env.list(''),
   /** Optional folder served at `/` (the exam page); ignored when unset. */
   STATIC_DIR: Env.optionalString(),
 });
@@ -46,11 +53,17 @@ export interface GatewayConfig {
   http: ReturnType<typeof httpServerConfigFrom>;
   upstreams: { uploaderUrl: string; notifierUrl: string; keepAliveTimeoutMs: number };
   rateLimit: { uploadsPerMinute: number; apiPerMinute: number };
+  cors: { origins: string[] };
   staticDir?: string;
 }
 
+const checkCorsOrigins = (raw: { CORS_ORIGINS: string }): string[] => {
+  const bad = splitList(raw.CORS_ORIGINS).filter((origin) => !isOrigin(origin));
+  return bad.length ? [`CORS_ORIGINS: each entry must be an origin like https://exam.example, without path or trailing slash (${JSON.stringify(bad)})`] : [];
+};
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
-  const raw: Static<typeof GatewayEnvSchema> = parseEnv(GatewayEnvSchema, env, [checkHttpServerEnv]);
+  const raw: Static<typeof GatewayEnvSchema> = parseEnv(GatewayEnvSchema, env, [checkHttpServerEnv, checkCorsOrigins]);
   return {
     service: 'gateway',
     logLevel: raw.LOG_LEVEL,
@@ -65,6 +78,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keepAliveTimeoutMs: raw.UPSTREAM_KEEP_ALIVE_TIMEOUT_MS,
     },
     rateLimit: { uploadsPerMinute: raw.RATE_LIMIT_UPLOADS_PER_MINUTE, apiPerMinute: raw.RATE_LIMIT_API_PER_MINUTE },
+    cors: { origins: splitList(raw.CORS_ORIGINS) },
     staticDir: raw.STATIC_DIR,
   };
 }
