@@ -10,7 +10,7 @@ import { Server as SocketServer } from 'socket.io';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { createTokenVerifier, signDevelopmentToken } from '@earshot/auth';
 import { REDIS_KEYS, type Role } from '@earshot/contracts';
-import { sendRawHttp, TEST_REDIS_URL } from '@earshot/testing';
+import { sendRawHttp, signTokenWithoutExpiry, TEST_REDIS_URL } from '@earshot/testing';
 import { buildApp } from './app';
 import { createRateLimitRedis } from './rate-limit-redis';
 import { loadConfig, type GatewayConfig } from './config';
@@ -188,9 +188,13 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
     ['a token signed with another secret', 'other-secret'],
     ['a malformed token', 'Bearer not.a.jwt'],
     ['another scheme', 'Basic dXNlcjpwYXNz'],
+    ['a token without exp, which would never expire', 'no-exp'],
   ])('refuses %s with a 401 problem before reaching the uploader', async (_case, given) => {
-    const authorization =
-      given === 'other-secret' ? `Bearer ${await signDevelopmentToken({ userId: 'u', role: 'candidate', orgId: 'o', secret: 'other' })}` : given;
+    const signed: Record<string, () => Promise<string>> = {
+      'other-secret': () => signDevelopmentToken({ userId: 'u', role: 'candidate', orgId: 'o', secret: 'other' }),
+      'no-exp': () => signTokenWithoutExpiry({ userId: 'u', role: 'candidate', orgId: 'org-1', secret: SECRET }),
+    };
+    const authorization = given && signed[given] ? `Bearer ${await signed[given]()}` : given;
     const before = echo.received.length;
     const response = await fetch(`${gatewayUrl}/api/audio/upload-chunk`, {
       method: 'POST',

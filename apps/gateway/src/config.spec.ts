@@ -29,6 +29,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it('needs JWT_ISSUER and JWT_AUDIENCE in production, naming both when missing', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_ISSUER: required when NODE_ENV=production[\s\S]*JWT_AUDIENCE: required when NODE_ENV=production/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'earshot' }).auth).toMatchObject({
+      issuer: 'https://idp.example',
+      audience: 'earshot',
+    });
+    expect(loadConfig({}).auth).toMatchObject({ issuer: undefined, audience: undefined });
+  });
+
   it('refuses a header timeout longer than the request timeout', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '30000', HTTP_REQUEST_TIMEOUT_MS: '20000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS/);
   });

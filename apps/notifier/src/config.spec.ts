@@ -12,6 +12,11 @@ describe('loadConfig', () => {
     });
   });
 
+  it('needs JWT_ISSUER and JWT_AUDIENCE in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_AUDIENCE: 'earshot' })).toThrow(/JWT_ISSUER: required when NODE_ENV=production/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'earshot' }).auth.audience).toBe('earshot');
+  });
+
   it('coerces values and rejects bad ones', () => {
     expect(loadConfig({ PORT: '4000', UPLOADER_URL: 'http://uploader:3101/' })).toMatchObject({ port: 4000, uploaderUrl: 'http://uploader:3101' });
     expect(() => loadConfig({ PORT: '-1', UPLOADER_URL: 'uploader' })).toThrow(ConfigError);

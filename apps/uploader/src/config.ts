@@ -1,7 +1,20 @@
-import { checkHttpServerEnv, CommonEnvSchema, Env, HttpServerEnvSchema, httpServerConfigFrom, jwtConfigFrom, parseEnv, s3ConfigFrom, Type, type Static } from '@earshot/config';
+import {
+  checkHttpServerEnv,
+  CommonEnvSchema,
+  Env,
+  HttpServerEnvSchema,
+  httpServerConfigFrom,
+  jwtConfigFrom,
+  JwtEnvSchema,
+  parseEnv,
+  s3ConfigFrom,
+  Type,
+  type Static,
+} from '@earshot/config';
 
 const UploaderEnvSchema = Type.Object({
   ...CommonEnvSchema,
+  ...JwtEnvSchema,
   ...HttpServerEnvSchema,
   PORT: Env.port(3101),
   HOST: Env.string('127.0.0.1'),

@@ -25,10 +25,11 @@ export function parseEnv<S extends TObject>(schema: S, env: Record<string, strin
     const raw = env[key];
     if (raw !== undefined && raw !== '') picked[key] = raw;
   }
+  const missingInProduction = productionProblems(schema, picked, env);
   const withDefaults = Value.Default(schema, picked);
   const converted = Value.Convert(schema, withDefaults);
   if (Value.Check(schema, converted)) {
-    const problems = checks.flatMap((check) => check(converted));
+    const problems = [...missingInProduction, ...checks.flatMap((check) => check(converted))];
     if (problems.length === 0) return converted;
     throw new ConfigError(problems);
   }
@@ -38,7 +39,18 @@ export function parseEnv<S extends TObject>(schema: S, env: Record<string, strin
     const shown = value === undefined ? 'missing' : isSecretKey(key) ? 'given (hidden)' : JSON.stringify(value);
     return `${key}: ${error.message} (${shown})`;
   });
-  throw new ConfigError([...new Set(problems)]);
+  throw new ConfigError([...new Set([...problems, ...missingInProduction])]);
+}
+
+/** Schema keyword of keys that may be left out in development but must be set when NODE_ENV=production. */
+const REQUIRED_IN_PRODUCTION = 'requiredInProduction';
+
+/** Keys marked `requiredInProduction` and not given, when the environment says NODE_ENV=production. */
+function productionProblems(schema: TObject, picked: Record<string, unknown>, env: Record<string, string | undefined>): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  return Object.entries(schema.properties)
+    .filter(([key, property]) => (property as Record<string, unknown>)[REQUIRED_IN_PRODUCTION] === true && picked[key] === undefined)
+    .map(([key]) => `${key}: required when NODE_ENV=production (missing)`);
 }
 
 const isSecretKey = (key: string): boolean => /SECRET|PASSWORD|KEY|TOKEN/.test(key);
@@ -50,6 +62,8 @@ export const Env = {
     defaultUrl === undefined ? Type.String({ pattern: '^[a-z+]+://' }) : Type.String({ pattern: '^[a-z+]+://', default: defaultUrl }),
   string: (defaultValue?: string) => (defaultValue === undefined ? Type.String({ minLength: 1 }) : Type.String({ default: defaultValue })),
   optionalString: () => Type.Optional(Type.String({ minLength: 1 })),
+  /** Optional in development, required when NODE_ENV=production (parseEnv lists it as missing). */
+  requiredInProduction: () => Type.Optional(Type.String({ minLength: 1, [REQUIRED_IN_PRODUCTION]: true })),
   int: (defaultValue: number, minimum = 0) => Type.Integer({ minimum, default: defaultValue }),
   bool: (defaultValue: boolean) => Type.Boolean({ default: defaultValue }),
   logLevel: () =>
@@ -63,12 +77,16 @@ export const splitList = (value: string): string[] =>
     .map((item) => item.trim())
     .filter(Boolean);
 
-/** Bearer-token verification: HS256 with a shared secret (development default), or a JWKS in production. */
+/**
+ * Bearer-token verification: HS256 with a shared secret (development default), or a JWKS in production.
+ * In production every token must name who issued it and for whom (`iss`, `aud`), so a token another
+ * service of the same identity provider obtained is not accepted here.
+ */
 export const JwtEnvSchema = {
   JWT_SECRET: Env.string('earshot-development-secret-change-me'),
   JWT_JWKS_URL: Env.optionalString(),
-  JWT_ISSUER: Env.optionalString(),
-  JWT_AUDIENCE: Env.optionalString(),
+  JWT_ISSUER: Env.requiredInProduction(),
+  JWT_AUDIENCE: Env.requiredInProduction(),
 };
 
 export const jwtConfigFrom = (raw: { JWT_SECRET: string; JWT_JWKS_URL?: string; JWT_ISSUER?: string; JWT_AUDIENCE?: string }) => ({
@@ -139,13 +157,12 @@ export const s3ConfigFrom = (raw: {
   forcePathStyle: raw.S3_FORCE_PATH_STYLE,
 });
 
-/** Shared pieces of every service's config, parsed by the same rules. */
+/** Shared pieces of every service's config, parsed by the same rules. Services that verify tokens add JwtEnvSchema. */
 export const CommonEnvSchema = {
   LOG_LEVEL: Env.logLevel(),
   DATABASE_URL: Env.url('postgres://postgres@127.0.0.1:5432/earshot'),
   REDIS_URL: Env.url('redis://127.0.0.1:6379'),
   /** Prefix of every BullMQ key; lets several deployments (or tests) share one Redis. */
   QUEUE_PREFIX: Env.string('earshot'),
-  ...JwtEnvSchema,
   ...S3EnvSchema,
 };

@@ -5,3 +5,4 @@ export * from './redis';
 export * from './service-process';
 export * from './stack';
 export * from './raw-http';
+export * from './tokens';
