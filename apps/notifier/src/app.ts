@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { TokenVerifier } from '@earshot/auth';
 import { healthPlugin, httpServerOptions, problemPlugin, type HttpServerTimeouts } from '@earshot/http';
 import { attachSocketServer, type NotifierServer } from './socket-server';
+import type { SubscribeLimit } from './subscribe-budget';
 import type { AuthorizeSubscription } from './subscribe-to-session';
 
 declare module 'fastify' {
@@ -16,6 +17,8 @@ export interface NotifierDeps {
   /** Header, request and keep-alive limits of the HTTP server socket.io shares. */
   http: HttpServerTimeouts;
   authorizeSubscription: AuthorizeSubscription;
+  /** Subscribes each socket may send per window. */
+  subscribeLimit: SubscribeLimit;
   /** Adapter clients (pub, sub); owned by the caller, which quits them after app.close(). */
   redis: { pub: Redis; sub: Redis };
   /** Pub/sub key shared with publishers; tests use their own. Default 'socket.io'. */
@@ -33,6 +36,7 @@ export async function buildApp(deps: NotifierDeps): Promise<FastifyInstance> {
   const io = attachSocketServer(app.server, {
     verifyToken: deps.verifyToken,
     authorizeSubscription: deps.authorizeSubscription,
+    subscribeLimit: deps.subscribeLimit,
     redis: deps.redis,
     adapterKey: deps.adapterKey,
     log: app.log,

@@ -8,6 +8,7 @@ describe('loadConfig', () => {
       port: 3103,
       uploaderUrl: 'http://127.0.0.1:3101',
       subscribeCheckTimeoutMs: 3_000,
+      subscribeLimit: { perWindow: 20, windowMs: 10_000 },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 65_000 },
     });
   });

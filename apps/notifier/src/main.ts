@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   const app = await buildApp({
     verifyToken: createTokenVerifier(config.auth),
     http: config.http,
+    subscribeLimit: config.subscribeLimit,
     authorizeSubscription: createUploaderAuthorizer({ uploaderUrl: config.uploaderUrl, timeoutMs: config.subscribeCheckTimeoutMs }),
     redis: { pub, sub },
     logger: loggerOptions(config.logLevel, config.service),
