@@ -51,7 +51,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // First of the onRequest hooks: preflights are answered before the path check and authentication, and
   // every later answer (401, 429, 503 problems too) carries the headers an allowed page needs to read it.
   await app.register(fastifyCors, corsOptions(deps.config.cors.origins));
-  // Before authentication, rate limits and routing: they all read the path, so it has one spelling only.
+  // Before authentication, rate limits and forwarding: they all read the path, so it has one spelling only.
   app.addHook('onRequest', async (request) => {
     if (!isCanonicalTarget(request.url)) {
       throw new DomainError('VALIDATION', 'Send the path as browsers do: no dot segments, no percent-escaped letters, digits or -._~, no escaped slashes');
