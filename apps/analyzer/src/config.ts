@@ -1,8 +1,9 @@
-import { CommonEnvSchema, Env, parseEnv, s3ConfigFrom, splitList, Type } from '@earshot/config';
+import { checkHttpServerEnv, CommonEnvSchema, Env, HttpServerEnvSchema, httpServerConfigFrom, parseEnv, s3ConfigFrom, splitList, Type } from '@earshot/config';
 import { JOB_NAMES, type JobName } from '@earshot/contracts';
 
 const AnalyzerEnvSchema = Type.Object({
   ...CommonEnvSchema,
+  ...HttpServerEnvSchema,
   PORT: Env.port(3102),
   HOST: Env.string('127.0.0.1'),
   /** Comma-separated job names this process runs; default all. E.g. `chunk.transcribe` for a transcription pool. */
@@ -32,14 +33,14 @@ const AnalyzerEnvSchema = Type.Object({
 });
 
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw = parseEnv(AnalyzerEnvSchema, env);
+  const raw = parseEnv(AnalyzerEnvSchema, env, [checkHttpServerEnv]);
   const stages = splitList(raw.ANALYZER_STAGES);
   const unknown = stages.filter((stage) => !JOB_NAMES.includes(stage as JobName));
   if (unknown.length)
     throw new Error(`ANALYZER_STAGES names unknown jobs: ${unknown.join(', ')} (known: ${JOB_NAMES.join(', ')})`);
   if (raw.TRANSCRIBER === 'openai' && !raw.OPENAI_API_KEY) throw new Error('TRANSCRIBER=openai needs OPENAI_API_KEY');
   return {
-    http: { port: raw.PORT, host: raw.HOST },
+    http: { port: raw.PORT, host: raw.HOST, ...httpServerConfigFrom(raw) },
     logLevel: raw.LOG_LEVEL,
     stages: stages as JobName[],
     database: { url: raw.DATABASE_URL, maxConnections: raw.DATABASE_POOL_SIZE },

@@ -6,7 +6,7 @@ import { buildHealthApp, startAnalyzer } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const runtime = await createAnalyzerRuntime(config);
-  const health = await buildHealthApp(runtime.readiness, config.logLevel);
+  const health = await buildHealthApp(runtime.readiness, config.http, config.logLevel);
   for (const notice of runtime.notices) health.log.warn({ notice }, 'reduced analysis');
   const workers = startAnalyzer({ deps: runtime.deps, redisUrl: config.redis.url, queuePrefix: config.redis.queuePrefix, stages: config.stages });
   health.log.info({ stages: config.stages }, 'analyzer workers started');

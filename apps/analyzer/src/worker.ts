@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parseJobPayload, type JobName } from '@earshot/contracts';
-import { healthPlugin, loggerOptions, problemPlugin, type ReadinessCheck } from '@earshot/http';
+import { healthPlugin, httpServerOptions, loggerOptions, problemPlugin, type HttpServerTimeouts, type ReadinessCheck } from '@earshot/http';
 import { startWorkers, type JobHandler, type JobHandlers, type JobPolicy, type WorkerSet } from '@earshot/queue';
 import type { AnalyzerDeps } from './ports';
 import { PROCESSORS, recordFinalFailure } from './processors';
@@ -35,8 +35,8 @@ export function startAnalyzer(options: AnalyzerOptions): WorkerSet {
 }
 
 /** Liveness/readiness endpoint of a worker process (Kubernetes probes). */
-export async function buildHealthApp(checks: Record<string, ReadinessCheck>, logLevel = 'info'): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions(logLevel, 'analyzer') ?? false });
+export async function buildHealthApp(checks: Record<string, ReadinessCheck>, http: HttpServerTimeouts, logLevel = 'info'): Promise<FastifyInstance> {
+  const app = Fastify({ logger: loggerOptions(logLevel, 'analyzer') ?? false, ...httpServerOptions(http) });
   // Synchronous analysis blocks the event loop that renews BullMQ job locks (30 s lock, renewed every 15 s):
   // /health shows how long the loop has been blocked so operators see it long before a lock is lost.
   const delay = monitorEventLoopDelay({ resolution: 20 });

@@ -4,10 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { DomainError } from '@earshot/contracts';
 import { isChunkUpload, RATE_LIMIT_WINDOW_MS, rateLimitKey } from './rate-limit';
-import { createUpstreamDispatcher, upstreamReplyOptions } from './upstream';
+import { createUpstreamDispatcher, upstreamPoolOptions, upstreamReplyOptions } from './upstream';
 
 export interface ApiRoutesOptions {
   uploaderUrl: string;
+  upstreamKeepAliveTimeoutMs: number;
   redis: Redis;
   uploadsPerMinute: number;
   apiPerMinute: number;
@@ -49,7 +50,7 @@ export async function apiRoutes(app: FastifyInstance, options: ApiRoutesOptions)
   await app.register(httpProxy, {
     prefix: '/api/audio',
     upstream: options.uploaderUrl,
-    undici: createUpstreamDispatcher(options.uploaderUrl),
+    undici: createUpstreamDispatcher(options.uploaderUrl, upstreamPoolOptions(options.upstreamKeepAliveTimeoutMs)),
     rewritePrefix: '/api/audio',
     disableRequestLogging: true,
     replyOptions: upstreamReplyOptions('uploader'),

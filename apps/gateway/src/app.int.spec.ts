@@ -10,13 +10,15 @@ import { Server as SocketServer } from 'socket.io';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { createTokenVerifier, signDevelopmentToken } from '@earshot/auth';
 import { REDIS_KEYS, type Role } from '@earshot/contracts';
-import { TEST_REDIS_URL } from '@earshot/testing';
+import { sendRawHttp, signTokenWithoutExpiry, TEST_REDIS_URL } from '@earshot/testing';
 import { buildApp } from './app';
 import { createRateLimitRedis } from './rate-limit-redis';
-import type { GatewayConfig } from './config';
+import { loadConfig, type GatewayConfig } from './config';
 
 const SECRET = 'gateway-test-secret';
 const MB = 1024 * 1024;
+/** The one origin the test gateway lets pages call it from. */
+const EXAM_ORIGIN = 'https://exam.example';
 
 interface Received {
   method: string;
@@ -29,9 +31,11 @@ interface Received {
 /** A stand-in for the uploader: echoes what reached it, and counts bytes as they arrive. */
 function startEchoUpstream() {
   const received: Received[] = [];
-  const state = { bytesInFlight: 0 };
+  const state = { bytesInFlight: 0, openRequests: 0, closedConnections: 0 };
   const server = http.createServer((request, response) => {
     if (request.url === '/health') return void response.end('{"status":"ok"}');
+    state.openRequests += 1;
+    request.once('close', () => (state.openRequests -= 1));
     const hash = createHash('sha256');
     let sizeBytes = 0;
     request.on('data', (chunk: Buffer) => {
@@ -45,6 +49,9 @@ function startEchoUpstream() {
       response.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'echo' }).end(JSON.stringify(entry));
     });
   });
+  server.on('connection', (socket) => socket.once('close', () => (state.closedConnections += 1)));
+  // Far longer than the gateway's own upstream keep-alive, so any close seen comes from the gateway.
+  server.keepAliveTimeout = 600_000;
   return { server, received, state };
 }
 
@@ -133,9 +140,14 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
   let app: FastifyInstance;
   let gatewayUrl: string;
   let staticDir: string;
+  let echoUrl: string;
+  let socketsUrl: string;
 
-  const config = (overrides: Partial<GatewayConfig['upstreams']> = {}, uploadsPerMinute = 3) => ({
-    upstreams: { uploaderUrl: '', notifierUrl: '', ...overrides },
+  const defaults = loadConfig({});
+  const config = (overrides: Partial<GatewayConfig['upstreams']> = {}, uploadsPerMinute = 3, http = defaults.http) => ({
+    http,
+    cors: { origins: [EXAM_ORIGIN] },
+    upstreams: { ...defaults.upstreams, uploaderUrl: '', notifierUrl: '', ...overrides },
     rateLimit: { uploadsPerMinute, apiPerMinute: 5 },
     staticDir,
   });
@@ -143,9 +155,9 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
   beforeAll(async () => {
     staticDir = mkdtempSync(join(tmpdir(), 'gateway-static-'));
     writeFileSync(join(staticDir, 'index.html'), '<h1>exam</h1>');
-    const uploaderUrl = await listen(echo.server);
-    const notifierUrl = await listen(sockets.server);
-    app = await buildApp({ config: config({ uploaderUrl, notifierUrl }), redis, verifyToken: createTokenVerifier({ hs256Secret: SECRET }) });
+    echoUrl = await listen(echo.server);
+    socketsUrl = await listen(sockets.server);
+    app = await buildApp({ config: config({ uploaderUrl: echoUrl, notifierUrl: socketsUrl }), redis, verifyToken: createTokenVerifier({ hs256Secret: SECRET }) });
     gatewayUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   });
 
@@ -176,9 +188,13 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
     ['a token signed with another secret', 'other-secret'],
     ['a malformed token', 'Bearer not.a.jwt'],
     ['another scheme', 'Basic dXNlcjpwYXNz'],
+    ['a token without exp, which would never expire', 'no-exp'],
   ])('refuses %s with a 401 problem before reaching the uploader', async (_case, given) => {
-    const authorization =
-      given === 'other-secret' ? `Bearer ${await signDevelopmentToken({ userId: 'u', role: 'candidate', orgId: 'o', secret: 'other' })}` : given;
+    const signed: Record<string, () => Promise<string>> = {
+      'other-secret': () => signDevelopmentToken({ userId: 'u', role: 'candidate', orgId: 'o', secret: 'other' }),
+      'no-exp': () => signTokenWithoutExpiry({ userId: 'u', role: 'candidate', orgId: 'org-1', secret: SECRET }),
+    };
+    const authorization = given && signed[given] ? `Bearer ${await signed[given]()}` : given;
     const before = echo.received.length;
     const response = await fetch(`${gatewayUrl}/api/audio/upload-chunk`, {
       method: 'POST',
@@ -238,6 +254,34 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
     expect((await upload(bob)).status).toBe(200);
     const read = await fetch(`${gatewayUrl}/api/audio/sessions/${randomUUID()}`, { headers: { authorization: `Bearer ${await token(alice)}` } });
     expect(read.status).toBe(200);
+  });
+
+  it.each([
+    '/api/audio/upload%2Dchunk',
+    '/api/audio/%75pload-chunk',
+    '/api/audio/./upload-chunk',
+    '/api/%61udio/upload-chunk',
+    '/api/audio/%2e/upload-chunk',
+    '/api/audio/x/../upload-chunk',
+    '/api/audio/x/%2E%2E/upload-chunk',
+    '/api/audio/upload-chunk#x',
+    '/api/audio%2Fupload-chunk',
+    '/api/audio/sessions%2f..%2fupload-chunk',
+    '/api/audio\\upload-chunk',
+    'http://gateway/api/audio/upload-chunk',
+  ])('refuses the other spelling %s with a 400 problem, before it is counted or reaches the uploader', async (path) => {
+    const user = newUser();
+    const before = echo.received.length;
+    const answer = await sendRawHttp(
+      gatewayUrl,
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${await token(user)}\r\nContent-Length: 0\r\n\r\n`,
+      { untilResponse: true },
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 400, code: 'VALIDATION' });
+    expect(echo.received.length).toBe(before);
+    expect(await redis.exists(REDIS_KEYS.uploadRate(user), REDIS_KEYS.apiRate(user))).toBe(0);
   });
 
   it('applies the looser limit to other API calls', async () => {
@@ -316,6 +360,154 @@ describe('gateway (real Redis, stand-in upstreams)', () => {
       viaAuth.close();
       viaHeader.close();
     }
+  });
+
+  it.each([
+    ['a bad request line', 'GARBAGE\r\n\r\n', 400, 'VALIDATION'],
+    ['a bad Content-Length', 'POST /api/audio/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'VALIDATION'],
+    ['two Content-Lengths', 'POST /api/audio/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400, 'VALIDATION'],
+    ['malformed chunked encoding', 'POST /api/audio/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n', 400, 'VALIDATION'],
+    ['a 20 kB URL', `GET /api/audio/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414, 'URI_TOO_LONG'],
+    ['20 kB of headers', `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+  ])('answers %s, refused before any handler, with a problem and closes the connection', async (_case, request, status, code) => {
+    const answer = await sendRawHttp(gatewayUrl, request);
+    expect(answer.status).toBe(status);
+    expect(answer.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({ status, code });
+    expect(answer.closed).toBe(true);
+  });
+
+  it('answers a malformed percent-escape, refused by the router, with a problem', async () => {
+    const answer = await sendRawHttp(gatewayUrl, 'GET /api/audio/sessions/%zz HTTP/1.1\r\nHost: x\r\n\r\n', { untilResponse: true });
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toContain('application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 400, code: 'VALIDATION' });
+  });
+
+  describe('CORS', () => {
+    const preflight = (origin: string, path = '/api/audio/upload-chunk') =>
+      fetch(`${gatewayUrl}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-request-id' },
+      });
+    const corsHeaders = (response: Response) => [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
+
+    it('answers a preflight from an allowed origin with 204 and the allowed methods and headers, without a token', async () => {
+      const before = echo.received.length;
+      const response = await preflight(EXAM_ORIGIN);
+      expect(response.status).toBe(204);
+      expect(response.headers.get('access-control-allow-origin')).toBe(EXAM_ORIGIN);
+      expect(response.headers.get('access-control-allow-methods')?.split(/,\s*/)).toEqual(expect.arrayContaining(['GET', 'POST']));
+      expect(response.headers.get('access-control-allow-headers')?.toLowerCase().split(/,\s*/)).toEqual(['authorization', 'content-type', 'x-request-id']);
+      expect(Number(response.headers.get('access-control-max-age'))).toBeGreaterThan(0);
+      expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(response.headers.get('vary')).toMatch(/origin/i);
+      expect(echo.received.length).toBe(before);
+    });
+
+    it.each(['https://evil.example', 'https://exam.example.evil.example', 'http://exam.example', 'null'])(
+      'gives a preflight from %s no CORS headers',
+      async (origin) => {
+        const response = await preflight(origin);
+        expect(corsHeaders(response)).toEqual([]);
+        expect(response.status).not.toBe(204);
+      },
+    );
+
+    it('lets an allowed page read answers, problems included, and the headers it needs', async () => {
+      const unauthenticated = await fetch(`${gatewayUrl}/api/audio/sessions/${randomUUID()}`, { headers: { origin: EXAM_ORIGIN } });
+      expect(unauthenticated.status).toBe(401);
+      expect(unauthenticated.headers.get('access-control-allow-origin')).toBe(EXAM_ORIGIN);
+      expect(unauthenticated.headers.get('access-control-expose-headers')?.toLowerCase().split(/,\s*/)).toEqual(['retry-after', 'location']);
+
+      const user = newUser();
+      const upload = async () =>
+        fetch(`${gatewayUrl}/api/audio/upload-chunk`, { method: 'POST', headers: { origin: EXAM_ORIGIN, authorization: `Bearer ${await token(user)}` }, body: 'x' });
+      for (let i = 0; i < 3; i += 1) expect((await upload()).headers.get('access-control-allow-origin')).toBe(EXAM_ORIGIN);
+      const limited = await upload();
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('access-control-allow-origin')).toBe(EXAM_ORIGIN);
+
+      const other = await fetch(`${gatewayUrl}/api/audio/sessions/${randomUUID()}`, { headers: { origin: 'https://evil.example' } });
+      expect(corsHeaders(other)).toEqual([]);
+    });
+
+    it('lets an allowed page poll socket.io through the gateway, with one Allow-Origin header', async () => {
+      const response = await fetch(`${gatewayUrl}/socket.io/?EIO=4&transport=polling`, { headers: { origin: EXAM_ORIGIN } });
+      await response.text();
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe(EXAM_ORIGIN);
+    });
+
+    it('allows no origin when none is configured', async () => {
+      const closed = await buildApp({ config: { ...config({ uploaderUrl: echoUrl, notifierUrl: socketsUrl }), cors: { origins: [] } }, redis, verifyToken: createTokenVerifier({ hs256Secret: SECRET }) });
+      const closedUrl = await closed.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        const response = await fetch(`${closedUrl}/api/audio/upload-chunk`, { method: 'OPTIONS', headers: { origin: EXAM_ORIGIN, 'access-control-request-method': 'POST' } });
+        expect(corsHeaders(response)).toEqual([]);
+      } finally {
+        await closed.close();
+      }
+    });
+  });
+
+  describe('with short HTTP timeouts', () => {
+    const limits = { headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, keepAliveTimeoutMs: 1_500 };
+    // Node checks deadlines once a second; a loaded machine may add more. The defaults would take 60 s or more.
+    const SLACK_MS = 6_000;
+    let short: FastifyInstance;
+    let shortUrl: string;
+
+    beforeAll(async () => {
+      short = await buildApp({
+        config: config({ uploaderUrl: echoUrl, notifierUrl: socketsUrl, keepAliveTimeoutMs: 1_000 }, 100, limits),
+        redis,
+        verifyToken: createTokenVerifier({ hs256Secret: SECRET }),
+      });
+      shortUrl = await short.listen({ port: 0, host: '127.0.0.1' });
+    });
+    afterAll(() => short.close());
+
+    it('closes a request whose headers never finish with a 408 problem', async () => {
+      const answer = await sendRawHttp(shortUrl, 'POST /api/audio/upload-chunk HTTP/1.1\r\nHost: x\r\nContent-Type: multip', { waitMs: 20_000 });
+      expect(answer.closed).toBe(true);
+      expect(answer.elapsedMs).toBeGreaterThanOrEqual(limits.headersTimeoutMs - 100);
+      expect(answer.elapsedMs).toBeLessThan(limits.headersTimeoutMs + SLACK_MS);
+      expect(answer.status).toBe(408);
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+      expect(JSON.parse(answer.body)).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT' });
+    });
+
+    it('closes an upload whose body stalls (5 GB announced, 9 kB sent) with a 408 problem, and lets go of the upstream', async () => {
+      const bearer = `Bearer ${await token(newUser())}`;
+      const head = `POST /api/audio/upload-chunk HTTP/1.1\r\nHost: x\r\nAuthorization: ${bearer}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${5 * 1024 ** 3}\r\n\r\n`;
+      const answer = await sendRawHttp(shortUrl, Buffer.concat([Buffer.from(head), Buffer.alloc(9 * 1024)]), { waitMs: 20_000 });
+      expect(answer.closed).toBe(true);
+      expect(answer.elapsedMs).toBeGreaterThanOrEqual(limits.requestTimeoutMs - 100);
+      expect(answer.elapsedMs).toBeLessThan(limits.requestTimeoutMs + SLACK_MS);
+      expect(answer.status).toBe(408);
+      expect(JSON.parse(answer.body)).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT' });
+      // The half-sent body was streaming to the uploader: that request is aborted too, not left hanging.
+      await waitFor(() => echo.state.openRequests === 0, 10_000);
+    });
+
+    it('closes an idle keep-alive connection after the keep-alive timeout, and says so', async () => {
+      const answer = await sendRawHttp(shortUrl, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n', { waitMs: 20_000 });
+      expect(answer.status).toBe(200);
+      expect(answer.headers['keep-alive']).toBe('timeout=1');
+      expect(answer.closed).toBe(true);
+      expect(answer.elapsedMs).toBeGreaterThanOrEqual(limits.keepAliveTimeoutMs - 100);
+      expect(answer.elapsedMs).toBeLessThan(limits.keepAliveTimeoutMs + SLACK_MS);
+    });
+
+    it('closes its idle upstream connections before the upstream would', async () => {
+      const closedBefore = echo.state.closedConnections;
+      const response = await fetch(`${shortUrl}/api/audio/sessions/${randomUUID()}`, { headers: { authorization: `Bearer ${await token(newUser())}` } });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      // The stand-in keeps idle connections for 10 minutes; the gateway's pool lets go after 1 s.
+      await waitFor(() => echo.state.closedConnections > closedBefore, 10_000);
+    });
   });
 
   it('answers unknown routes with a 404 problem and serves the static folder at /', async () => {

@@ -1,17 +1,21 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import fastifyCors from '@fastify/cors';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { TokenVerifier } from '@earshot/auth';
-import { authPlugin, healthPlugin, problemPlugin } from '@earshot/http';
+import { authPlugin, healthPlugin, httpServerOptions, problemPlugin } from '@earshot/http';
+import { DomainError } from '@earshot/contracts';
 import { apiRoutes } from './api.routes';
+import { isCanonicalTarget } from './canonical-path';
+import { corsOptions } from './cors';
 import type { GatewayConfig } from './config';
 import { socketRoutes } from './socket.routes';
 import { probeHealth } from './upstream';
 
 export interface GatewayDeps {
-  config: Pick<GatewayConfig, 'upstreams' | 'rateLimit' | 'staticDir'>;
+  config: Pick<GatewayConfig, 'http' | 'upstreams' | 'rateLimit' | 'cors' | 'staticDir'>;
   verifyToken: TokenVerifier;
   /** Rate-limit counters; owned by the caller (main closes it). */
   redis: Redis;
@@ -25,6 +29,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { upstreams, rateLimit, staticDir } = deps.config;
   const app = Fastify({
     logger: deps.logger ?? false,
+    ...httpServerOptions(deps.config.http),
     // One access line per request (below) instead of Fastify's two: at hundreds of uploads a second,
     // logging was a third of the gateway's CPU.
     disableRequestLogging: true,
@@ -43,6 +48,15 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     );
   });
   await app.register(problemPlugin);
+  // First of the onRequest hooks: preflights are answered before the path check and authentication, and
+  // every later answer (401, 429, 503 problems too) carries the headers an allowed page needs to read it.
+  await app.register(fastifyCors, corsOptions(deps.config.cors.origins));
+  // Before authentication, rate limits and forwarding: they all read the path, so it has one spelling only.
+  app.addHook('onRequest', async (request) => {
+    if (!isCanonicalTarget(request.url)) {
+      throw new DomainError('VALIDATION', 'Send the path as browsers do: no dot segments, no percent-escaped letters, digits or -._~, no escaped slashes');
+    }
+  });
   await app.register(authPlugin, { verifyToken: deps.verifyToken });
   await app.register(healthPlugin, {
     service: 'gateway',
@@ -56,11 +70,12 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // Routes
   await app.register(apiRoutes, {
     uploaderUrl: upstreams.uploaderUrl,
+    upstreamKeepAliveTimeoutMs: upstreams.keepAliveTimeoutMs,
     redis: deps.redis,
     uploadsPerMinute: rateLimit.uploadsPerMinute,
     apiPerMinute: rateLimit.apiPerMinute,
   });
-  await app.register(socketRoutes, { notifierUrl: upstreams.notifierUrl });
+  await app.register(socketRoutes, { notifierUrl: upstreams.notifierUrl, upstreamKeepAliveTimeoutMs: upstreams.keepAliveTimeoutMs });
 
   // The exam page (static files), when a folder is configured.
   if (staticDir) {

@@ -5,7 +5,10 @@ import { principalOf } from '@earshot/http';
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 export const UPLOAD_CHUNK_PATH = '/api/audio/upload-chunk';
 
-/** Path as the router sees it, so `//upload-chunk/` or a query string cannot dodge the upload bucket. */
+/**
+ * Path as the router sees it, so `//upload-chunk/` or a query string cannot dodge the upload bucket. Escapes
+ * and dot segments never get here: the gateway refuses every non-canonical spelling first (canonical-path.ts).
+ */
 const normalizedPath = (url: string): string => (url.split('?')[0] ?? '').replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1').toLowerCase();
 
 export const isChunkUpload = (request: FastifyRequest): boolean =>

@@ -1,9 +1,10 @@
 import httpProxy from '@fastify/http-proxy';
 import type { FastifyInstance } from 'fastify';
-import { upstreamReplyOptions } from './upstream';
+import { upstreamPoolOptions, upstreamReplyOptions } from './upstream';
 
 export interface SocketRoutesOptions {
   notifierUrl: string;
+  upstreamKeepAliveTimeoutMs: number;
 }
 
 export const SOCKET_PATH = '/socket.io';
@@ -16,6 +17,7 @@ export async function socketRoutes(app: FastifyInstance, options: SocketRoutesOp
   await app.register(httpProxy, {
     prefix: SOCKET_PATH,
     upstream: options.notifierUrl,
+    undici: upstreamPoolOptions(options.upstreamKeepAliveTimeoutMs),
     rewritePrefix: SOCKET_PATH,
     websocket: true,
     disableRequestLogging: true,

@@ -28,6 +28,12 @@ export const upstreamReplyOptions = (service: string): NonNullable<FastifyHttpPr
   },
 });
 
+/**
+ * Connection pool options towards an upstream: idle connections close after `keepAliveTimeoutMs`, whatever
+ * the upstream's own hint says, so the gateway lets go of a connection before the upstream does.
+ */
+export const upstreamPoolOptions = (keepAliveTimeoutMs: number) => ({ keepAliveTimeout: keepAliveTimeoutMs, keepAliveMaxTimeout: keepAliveTimeoutMs });
+
 /** GET {url}/health within timeoutMs, for /ready. */
 export async function probeHealth(baseUrl: string, timeoutMs = 1_500): Promise<void> {
   const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -42,14 +48,8 @@ export async function probeHealth(baseUrl: string, timeoutMs = 1_500): Promise<v
  * user's request wait behind the unread rest of the body until a timeout, then fail with 503. A body sent in
  * full keeps the connection reusable: the upstream reads (and discards) whatever it did not need.
  */
-export function createUpstreamDispatcher(
-  url: string,
-  options: { connections?: number; keepAliveTimeoutMs?: number } = {},
-): Dispatcher {
-  return new Pool(url, {
-    connections: options.connections ?? 128,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
-  }).compose((dispatch) => (request, handler) => {
+export function createUpstreamDispatcher(url: string, poolOptions: Pool.Options = {}): Dispatcher {
+  return new Pool(url, { connections: 128, ...poolOptions }).compose((dispatch) => (request, handler) => {
     const body = request.body;
     if (!(body instanceof Readable)) return dispatch(request, handler);
     let abort: ((reason: Error) => void) | undefined;

@@ -11,6 +11,8 @@ async function main(): Promise<void> {
   const sub = pub.duplicate();
   const app = await buildApp({
     verifyToken: createTokenVerifier(config.auth),
+    http: config.http,
+    subscribeLimit: config.subscribeLimit,
     authorizeSubscription: createUploaderAuthorizer({ uploaderUrl: config.uploaderUrl, timeoutMs: config.subscribeCheckTimeoutMs }),
     redis: { pub, sub },
     logger: loggerOptions(config.logLevel, config.service),

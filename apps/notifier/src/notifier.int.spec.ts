@@ -7,6 +7,7 @@ import type { ChunkProcessedEvent, Principal, Role, ServerToClientEvents, Client
 import { createEventPublisher, type EventPublisher } from '@earshot/events';
 import { TEST_REDIS_URL, uniquePrefix } from '@earshot/testing';
 import { buildApp } from './app';
+import { loadConfig } from './config';
 import type { SubscriptionVerdict } from './subscribe-to-session';
 
 const SECRET = 'notifier-test-secret';
@@ -37,11 +38,13 @@ describe('notifier (real Redis, two instances)', () => {
   const clients: Client[] = [];
   let publisher: EventPublisher;
 
-  async function startInstance() {
+  async function startInstance(subscribeLimit = loadConfig({}).subscribeLimit) {
     const pub = new Redis(TEST_REDIS_URL);
     const sub = pub.duplicate();
     const app = await buildApp({
       verifyToken: createTokenVerifier({ hs256Secret: SECRET }),
+      http: loadConfig({}).http,
+      subscribeLimit,
       authorizeSubscription: async (principal, token, sessionId) => {
         authorizerCalls.push({ principal, token, sessionId });
         const verdict = verdicts.get(sessionId) ?? 'NOT_FOUND';
@@ -210,6 +213,30 @@ describe('notifier (real Redis, two instances)', () => {
       [sessionId, 0],
       [marker, 9],
     ]);
+  });
+
+  it('rate-limits subscribes per socket without asking the authorizer, and disconnects a socket that keeps going', async () => {
+    const limit = { perWindow: 5, windowMs: 60_000 };
+    const url = await startInstance(limit);
+    const sessionId = randomUUID();
+    verdicts.set(sessionId, 'ok');
+    const userToken = await token();
+    const flooder = await connect(url, { token: userToken });
+    const sibling = await connect(url, { token: userToken });
+    const callsBefore = authorizerCalls.length;
+    for (let i = 0; i < limit.perWindow; i += 1) expect(await subscribe(flooder, { session_id: sessionId })).toEqual({ ok: true });
+    expect(await subscribe(flooder, { session_id: sessionId })).toEqual({ ok: false, code: 'RATE_LIMITED' });
+    expect(await subscribe(flooder, { bad: true })).toEqual({ ok: false, code: 'RATE_LIMITED' });
+    expect(authorizerCalls.length).toBe(callsBefore + limit.perWindow);
+    // The budget is the socket's: another socket of the same user is not affected.
+    expect(await subscribe(sibling, { session_id: sessionId })).toEqual({ ok: true });
+
+    // Far beyond the budget (three budgets in one window), the socket is disconnected.
+    const disconnected = new Promise<string>((resolve) => flooder.once('disconnect', resolve));
+    for (let i = 0; i < 2 * limit.perWindow; i += 1) flooder.emit('subscribe', { session_id: sessionId }, () => undefined);
+    expect(await disconnected).toBe('io server disconnect');
+    expect(sibling.connected).toBe(true);
+    expect(authorizerCalls.length).toBe(callsBefore + limit.perWindow + 1);
   });
 
   it('disconnects a client when its token expires', async () => {

@@ -4,6 +4,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Server, type Socket } from 'socket.io';
 import { bearerToken, type TokenVerifier } from '@earshot/auth';
 import { ROOMS, SOCKET_COMMANDS, type ClientToServerEvents, type Principal, type ServerToClientEvents, type SubscribeAck } from '@earshot/contracts';
+import { createSubscribeBudget, type SubscribeLimit } from './subscribe-budget';
 import { sessionIdOf, subscribeToSession, type AuthorizeSubscription } from './subscribe-to-session';
 
 interface SocketData {
@@ -18,6 +19,8 @@ type NotifierSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<
 export interface SocketServerDeps {
   verifyToken: TokenVerifier;
   authorizeSubscription: AuthorizeSubscription;
+  /** Subscribes each socket may send per window (config SUBSCRIBE_RATE_LIMIT / SUBSCRIBE_RATE_WINDOW_MS). */
+  subscribeLimit: SubscribeLimit;
   /** Redis clients for the adapter (one publishes, one subscribes); owned by the caller. */
   redis: { pub: Redis; sub: Redis };
   /** Pub/sub key shared with every publisher (libs/events). Default 'socket.io'. */
@@ -72,7 +75,18 @@ export function attachSocketServer(httpServer: HttpServer, deps: SocketServerDep
     // Proctors and admins follow their whole organisation (dashboards).
     if (principal.role !== 'candidate') void socket.join(ROOMS.org(principal.orgId));
 
+    // Each subscribe costs a question to the uploader: a socket gets a budget, counted before anything else.
+    const takeSubscribe = createSubscribeBudget(deps.subscribeLimit);
     socket.on(SOCKET_COMMANDS.subscribe, (request, ack) => {
+      const admission = takeSubscribe();
+      if (admission !== 'allowed') {
+        if (typeof ack === 'function') ack({ ok: false, code: 'RATE_LIMITED' });
+        if (admission === 'disconnect') {
+          deps.log.warn({ userId: principal.userId }, 'socket disconnected: far beyond its subscribe budget');
+          socket.disconnect(true);
+        }
+        return;
+      }
       if (typeof ack !== 'function') return;
       subscribeToSession(
         { authorizeSubscription: deps.authorizeSubscription, onAuthorizerError: (error) => deps.log.warn({ err: errorSummary(error) }, 'subscription check failed') },

@@ -8,12 +8,12 @@ const principal: Principal = { userId: 'u-1', role: 'candidate', orgId: 'org-1' 
 
 describe('createUploaderAuthorizer (against a stand-in uploader)', () => {
   const seen: { url: string; authorization?: string }[] = [];
-  /** Answers GET /api/audio/sessions/{status}-{uuid} with that status (or never, for "hang"). */
+  /** Answers GET /api/audio/sessions/{status}-{uuid}/access with that status (or never, for "hang"). */
   const server = http.createServer((request, response) => {
     seen.push({ url: request.url ?? '', authorization: request.headers.authorization });
     const status = /sessions\/(\w+)-/.exec(request.url ?? '')?.[1];
     if (status === 'hang') return;
-    response.writeHead(Number(status), { 'content-type': 'application/json' }).end('{"id":"x","chunks":[]}');
+    response.writeHead(Number(status), { 'content-type': 'application/json' }).end('{"session_id":"x","user_id":"u-1","org_id":"org-1"}');
   });
   let uploaderUrl: string;
 
@@ -34,7 +34,8 @@ describe('createUploaderAuthorizer (against a stand-in uploader)', () => {
     const authorize = createUploaderAuthorizer({ uploaderUrl });
     const sessionId = `${status}-${randomUUID()}`;
     await expect(authorize(principal, 'caller-token', sessionId)).resolves.toBe(verdict);
-    expect(seen.at(-1)).toEqual({ url: `/api/audio/sessions/${sessionId}`, authorization: 'Bearer caller-token' });
+    // The cheap check: who owns the session (one row), not the whole session with its chunks.
+    expect(seen.at(-1)).toEqual({ url: `/api/audio/sessions/${sessionId}/access`, authorization: 'Bearer caller-token' });
   });
 
   it.each(['401', '500', '503'])('throws on %s (the subscription is then UNAVAILABLE)', async (status) => {

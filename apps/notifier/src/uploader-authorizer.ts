@@ -8,17 +8,18 @@ export interface UploaderAuthorizerOptions {
 }
 
 /**
- * Asks the uploader, which owns sessions and their access rules, with the caller's own token:
+ * Asks the uploader, which owns sessions and their access rules, with the caller's own token, on its cheap
+ * access endpoint (one row read, a three-field answer; not the session with every chunk's analysis):
  * 200 → ok, 403 → FORBIDDEN, 404 → NOT_FOUND; anything else (or no answer) throws.
  */
 export function createUploaderAuthorizer(options: UploaderAuthorizerOptions): AuthorizeSubscription {
   const timeoutMs = options.timeoutMs ?? 3_000;
   return async (_principal, token, sessionId) => {
-    const response = await fetch(`${options.uploaderUrl}/api/audio/sessions/${encodeURIComponent(sessionId)}`, {
+    const response = await fetch(`${options.uploaderUrl}/api/audio/sessions/${encodeURIComponent(sessionId)}/access`, {
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       signal: AbortSignal.timeout(timeoutMs),
     });
-    // The body (the whole session) is not needed: only the verdict.
+    // Only the verdict is needed, not the body.
     await response.body?.cancel();
     if (response.status === 200) return 'ok';
     if (response.status === 403) return 'FORBIDDEN';

@@ -2,13 +2,15 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '@earshot/auth';
-import { authPlugin, healthPlugin, loggerOptions, problemPlugin, type ReadinessCheck } from '@earshot/http';
+import { authPlugin, healthPlugin, httpServerOptions, loggerOptions, problemPlugin, type HttpServerTimeouts, type ReadinessCheck } from '@earshot/http';
 import type { SessionDeps } from './sessions/ports';
 import { sessionsRoutes } from './sessions/sessions.routes';
 
 export interface UploaderAppOptions {
   deps: SessionDeps;
   verifyToken: TokenVerifier;
+  /** Header, request and keep-alive limits of the HTTP server. */
+  http: HttpServerTimeouts;
   readiness: Record<string, ReadinessCheck>;
   logLevel?: string;
 }
@@ -19,6 +21,7 @@ export async function buildApp(options: UploaderAppOptions): Promise<FastifyInst
     logger: loggerOptions(options.logLevel ?? 'info', 'uploader') ?? false,
     bodyLimit: 64 * 1024,
     trustProxy: true,
+    ...httpServerOptions(options.http),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(problemPlugin);

@@ -1,7 +1,21 @@
-import { CommonEnvSchema, Env, jwtConfigFrom, parseEnv, s3ConfigFrom, Type, type Static } from '@earshot/config';
+import {
+  checkHttpServerEnv,
+  CommonEnvSchema,
+  Env,
+  HttpServerEnvSchema,
+  httpServerConfigFrom,
+  jwtConfigFrom,
+  JwtEnvSchema,
+  parseEnv,
+  s3ConfigFrom,
+  Type,
+  type Static,
+} from '@earshot/config';
 
 const UploaderEnvSchema = Type.Object({
   ...CommonEnvSchema,
+  ...JwtEnvSchema,
+  ...HttpServerEnvSchema,
   PORT: Env.port(3101),
   HOST: Env.string('127.0.0.1'),
   /** Largest accepted chunk. 30 s of 64 kb/s opus is about 240 KB; 10 MiB leaves room for high bitrates. */
@@ -17,9 +31,9 @@ const UploaderEnvSchema = Type.Object({
 });
 
 export function loadConfig(env: Record<string, string | undefined>) {
-  const raw: Static<typeof UploaderEnvSchema> = parseEnv(UploaderEnvSchema, env);
+  const raw: Static<typeof UploaderEnvSchema> = parseEnv(UploaderEnvSchema, env, [checkHttpServerEnv]);
   return {
-    http: { port: raw.PORT, host: raw.HOST },
+    http: { port: raw.PORT, host: raw.HOST, ...httpServerConfigFrom(raw) },
     logLevel: raw.LOG_LEVEL,
     database: { url: raw.DATABASE_URL, maxConnections: raw.DATABASE_POOL_SIZE },
     redis: { url: raw.REDIS_URL, queuePrefix: raw.QUEUE_PREFIX },

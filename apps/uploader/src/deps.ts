@@ -20,6 +20,7 @@ export async function createUploaderRuntime(config: UploaderConfig) {
 
   const options: UploaderAppOptions = {
     logLevel: config.logLevel,
+    http: config.http,
     verifyToken: createTokenVerifier(config.auth),
     deps: {
       sessions: createSessionsRepository(database.db),

@@ -212,4 +212,15 @@ describe('uploader over HTTP (real Postgres, Redis, S3)', () => {
     expect((await api('GET', `/api/audio/sessions/${sessionId}`, { token: await token('cand-2') })).body.code).toBe('FORBIDDEN');
     expect((await api('GET', '/api/audio/sessions/not-a-uuid', { token: await token() })).body.code).toBe('VALIDATION');
   });
+
+  it('answers the access check by the same rules, with the owner only and no chunks', async () => {
+    const sessionId = await newSession();
+    const access = (callerToken: string, id = sessionId) => api('GET', `/api/audio/sessions/${id}/access`, { token: callerToken });
+    expect(await access(await token())).toMatchObject({ status: 200, body: { session_id: sessionId, user_id: 'cand-1', org_id: 'org-1' } });
+    expect(Object.keys((await access(await token('p', 'proctor'))).body).sort()).toEqual(['org_id', 'session_id', 'user_id']);
+    expect((await access(await token('a', 'admin', 'org-2'))).body.code).toBe('FORBIDDEN');
+    expect((await access(await token('cand-2'))).body.code).toBe('FORBIDDEN');
+    expect((await access(await token(), '00000000-0000-4000-8000-000000000000')).body.code).toBe('NOT_FOUND');
+    expect((await api('GET', `/api/audio/sessions/${sessionId}/access`)).body.code).toBe('UNAUTHENTICATED');
+  });
 });

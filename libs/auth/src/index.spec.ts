@@ -5,6 +5,15 @@ import { bearerToken, canReadSession, canWriteSession, createTokenVerifier, sign
 const secret = 'test-secret';
 const verify = createTokenVerifier({ hs256Secret: secret });
 
+/** A token with the given claims, signed with the test secret; valid for 5 minutes unless `exp: false`. */
+const sign = (claims: Record<string, unknown>, options: { exp?: boolean; issuer?: string; audience?: string } = {}) => {
+  let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').setIssuedAt();
+  if (options.exp !== false) jwt = jwt.setExpirationTime('5m');
+  if (options.issuer) jwt = jwt.setIssuer(options.issuer);
+  if (options.audience) jwt = jwt.setAudience(options.audience);
+  return jwt.sign(new TextEncoder().encode(secret));
+};
+
 describe('token verification', () => {
   it('accepts a valid HS256 token and returns the principal', async () => {
     const token = await signDevelopmentToken({ userId: 'u1', role: 'candidate', orgId: 'o1', secret });
@@ -14,13 +23,24 @@ describe('token verification', () => {
   it.each([
     ['wrong secret', () => signDevelopmentToken({ userId: 'u1', role: 'candidate', orgId: 'o1', secret: 'other' })],
     ['expired', () => signDevelopmentToken({ userId: 'u1', role: 'candidate', orgId: 'o1', secret, expiresIn: '-1h' })],
-    ['unknown role', () => new SignJWT({ role: 'root', org: 'o1' }).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').sign(new TextEncoder().encode(secret))],
-    ['no org', () => new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').sign(new TextEncoder().encode(secret))],
+    ['unknown role', () => sign({ role: 'root', org: 'o1' })],
+    ['no org', () => sign({ role: 'admin' })],
+    ['no exp (it would never expire)', () => sign({ role: 'candidate', org: 'o1' }, { exp: false })],
+    ['an exp that is not a number', () => sign({ role: 'candidate', org: 'o1', exp: 'never' }, { exp: false })],
     ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u","role":"admin","org":"o"}').toString('base64url')}.`],
   ])('rejects a token with %s', async (_label, make) => {
     const error = await verify(await make()).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).code).toBe('UNAUTHENTICATED');
+  });
+
+  it('checks issuer and audience when configured, and accepts a token with exp and them', async () => {
+    const strict = createTokenVerifier({ hs256Secret: secret, issuer: 'https://idp.test', audience: 'earshot' });
+    const claims = { role: 'proctor', org: 'o1' };
+    await expect(strict(await sign(claims, { issuer: 'https://idp.test', audience: 'earshot' }))).resolves.toEqual({ userId: 'u1', role: 'proctor', orgId: 'o1' });
+    for (const token of [await sign(claims, { audience: 'earshot' }), await sign(claims, { issuer: 'https://idp.test' }), await sign(claims, { issuer: 'https://other', audience: 'earshot' })]) {
+      await expect(strict(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    }
   });
 
   it('parses bearer headers strictly', () => {

@@ -7,9 +7,11 @@ export interface TokenVerifierOptions {
   hs256Secret?: string;
   /** RS256/ES256 via a JWKS endpoint (production identity providers). */
   jwksUrl?: string;
+  /** Required `iss`, checked when set (config requires it in production). */
   issuer?: string;
+  /** Required `aud`, checked when set (config requires it in production). */
   audience?: string;
-  /** Allowed clock skew. Default 30 s. */
+  /** Allowed clock skew. Default 30 s. Tokens without `exp` are always refused. */
   clockToleranceSec?: number;
 }
 
@@ -21,6 +23,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     issuer: options.issuer,
     audience: options.audience,
     clockTolerance: options.clockToleranceSec ?? 30,
+    // A token without an expiry would be valid forever, past any logout or role change.
+    requiredClaims: ['exp'],
   };
   let verify: (token: string) => Promise<{ payload: unknown }>;
   if (options.jwksUrl) {

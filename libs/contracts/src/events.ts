@@ -62,7 +62,8 @@ export interface ServerToClientEvents {
   session_completed: (event: SessionCompletedEvent) => void;
 }
 
-export type SubscribeAck = { ok: true } | { ok: false; code: 'FORBIDDEN' | 'NOT_FOUND' | 'VALIDATION' | 'UNAVAILABLE' };
+/** Answer to a `subscribe`; `RATE_LIMITED` once a socket sends more subscribes than its budget allows. */
+export type SubscribeAck = { ok: true } | { ok: false; code: 'FORBIDDEN' | 'NOT_FOUND' | 'VALIDATION' | 'UNAVAILABLE' | 'RATE_LIMITED' };
 
 export interface ClientToServerEvents {
   subscribe: (request: { session_id: string }, ack: (result: SubscribeAck) => void) => void;

@@ -98,6 +98,13 @@ export const SessionWithChunksSchema = Type.Intersect([
 ]);
 export type SessionWithChunks = Static<typeof SessionWithChunksSchema>;
 
+/**
+ * Who owns a session, for a caller who may read it: the notifier's cheap access check before a socket joins
+ * the session's room (one row read, no chunks).
+ */
+export const SessionAccessSchema = Type.Object({ session_id: Uuid, user_id: Type.String(), org_id: Type.String() });
+export type SessionAccess = Static<typeof SessionAccessSchema>;
+
 export const UploadChunkReplySchema = Type.Object({ chunk: ChunkSchema, duplicate: Type.Boolean() });
 export type UploadChunkReply = Static<typeof UploadChunkReplySchema>;
 

@@ -26,16 +26,24 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION',
   FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION',
   FST_ERR_VALIDATION: 'VALIDATION',
+  FST_ERR_BAD_URL: 'VALIDATION',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
 };
+
+/** Our code for one of Fastify's own error codes, when it is a client error we know. */
+export const fastifyErrorCode = (code: string | undefined): ErrorCode | undefined => (code ? FASTIFY_CODES[code] : undefined);
 
 const codeForStatus = (status: number): ErrorCode => {
   if (status === 401) return 'UNAUTHENTICATED';
   if (status === 403) return 'FORBIDDEN';
   if (status === 404) return 'NOT_FOUND';
+  if (status === 408) return 'REQUEST_TIMEOUT';
   if (status === 409) return 'CONFLICT';
   if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 414) return 'URI_TOO_LONG';
   if (status === 415) return 'UNSUPPORTED_MEDIA';
   if (status === 429) return 'RATE_LIMITED';
+  if (status === 431) return 'HEADERS_TOO_LARGE';
   if (status === 503) return 'UNAVAILABLE';
   return status >= 400 && status < 500 ? 'VALIDATION' : 'INTERNAL';
 };
@@ -48,7 +56,7 @@ export const problemPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isDomainError(error)) return sendProblem(reply, error.code, error.message, error.details);
     if (error.validation) return sendProblem(reply, 'VALIDATION', error.message);
-    const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+    const mapped = fastifyErrorCode(error.code);
     if (mapped) return sendProblem(reply, mapped, error.message);
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return sendProblem(reply, codeForStatus(status), error.message);

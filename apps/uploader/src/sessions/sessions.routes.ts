@@ -6,6 +6,7 @@ import {
   CreateSessionBodySchema,
   DomainError,
   ProblemSchema,
+  SessionAccessSchema,
   SessionParamsSchema,
   SessionSchema,
   SessionWithChunksSchema,
@@ -19,6 +20,7 @@ import { appendChunk } from './append-chunk';
 import { completeSession } from './complete-session';
 import { createSession } from './create-session';
 import { getSession } from './get-session';
+import { getSessionAccess } from './get-session-access';
 import type { SessionDeps } from './ports';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
@@ -37,6 +39,12 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ deps: SessionDeps }> = 
     '/api/audio/sessions/:id',
     { schema: { params: SessionParamsSchema, response: { 200: SessionWithChunksSchema, ...problems } } },
     async (request) => getSession(deps, principalOf(request), request.params.id),
+  );
+
+  app.get(
+    '/api/audio/sessions/:id/access',
+    { schema: { params: SessionParamsSchema, response: { 200: SessionAccessSchema, ...problems } } },
+    async (request) => getSessionAccess(deps, principalOf(request), request.params.id),
   );
 
   app.post(
