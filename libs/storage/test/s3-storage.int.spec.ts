@@ -36,6 +36,17 @@ describe('S3 storage (real S3-protocol server)', () => {
     expect(await storage.exists('k/x')).toBe(false);
   });
 
+  it('lists the keys under a prefix, across pages', async () => {
+    const keys = Array.from({ length: 1_005 }, (_, index) => `list/a/${String(index).padStart(4, '0')}`);
+    // One more than a listing page (1,000 keys).
+    for (let start = 0; start < keys.length; start += 50) {
+      await Promise.all(keys.slice(start, start + 50).map((key) => storage.putStream(key, Readable.from([Buffer.from('x')]), 'text/plain')));
+    }
+    await storage.putStream('list/b/0', Readable.from([Buffer.from('x')]), 'text/plain');
+    expect(await storage.listKeys('list/a/')).toEqual(keys);
+    expect(await storage.listKeys('list/none/')).toEqual([]);
+  }, 60_000);
+
   it('rejects and stores nothing when the source stream fails', async () => {
     const failing = new Readable({
       read() {
