@@ -15,9 +15,13 @@ const literalUnion = <T extends readonly string[]>(values: T) => Type.Union(valu
 
 export const Uuid = Type.String({ format: 'uuid' });
 
+/** One line of text a person typed: no control characters (U+0000 cannot even be stored in PostgreSQL text). */
+const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001f\\u007f]*$';
+const PlainText = (options: { minLength: number; maxLength: number }) => Type.String({ ...options, pattern: NO_CONTROL_CHARACTERS });
+
 export const CreateSessionBodySchema = Type.Object(
   {
-    test_session_id: Type.String({ minLength: 1, maxLength: 200 }),
+    test_session_id: PlainText({ minLength: 1, maxLength: 200 }),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { maxProperties: 50 })),
   },
   { additionalProperties: false },

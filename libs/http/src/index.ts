@@ -3,3 +3,5 @@ export * from './health';
 export * from './auth';
 export * from './logger';
 export * from './shutdown';
+export * from './server-options';
+export * from './json-body';

@@ -4,3 +4,4 @@ export * from './audio-fixtures';
 export * from './redis';
 export * from './service-process';
 export * from './stack';
+export * from './raw-http';

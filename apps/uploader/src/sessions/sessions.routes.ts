@@ -5,6 +5,7 @@ import {
   CompleteSessionBodySchema,
   CreateSessionBodySchema,
   DomainError,
+  isDomainError,
   ProblemSchema,
   SessionParamsSchema,
   SessionSchema,
@@ -51,18 +52,37 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ deps: SessionDeps }> = 
     async (request, reply) => {
       if (!request.isMultipart()) throw new DomainError('UNSUPPORTED_MEDIA', 'Send multipart/form-data');
       const principal = principalOf(request);
-      const file = await request.file();
+      const file = await request.file().catch((error: unknown) => {
+        throw asMalformedBody(error);
+      });
       if (!file) throw new DomainError('VALIDATION', `The ${UPLOAD_FILE_FIELD} file part is missing`);
       if (file.fieldname !== UPLOAD_FILE_FIELD) {
         file.file.resume();
         throw new DomainError('VALIDATION', `The file part must be named ${UPLOAD_FILE_FIELD}`);
       }
       const fields = readFields(file);
-      const result = await appendChunk(deps, principal, { fields, file: file.file });
+      const result = await appendChunk(deps, principal, { fields, file: file.file }).catch((error: unknown) => {
+        // A file stream destroyed with an error failed while parsing the request body: the client's fault,
+        // whatever appendChunk was doing with the bytes (it has removed what it stored).
+        const bodyError: unknown = file.file.errored;
+        throw bodyError === null || isDomainError(error) ? error : asMalformedBody(bodyError);
+      });
       return reply.code(result.duplicate ? 200 : 201).send(result);
     },
   );
 };
+
+/**
+ * busboy's errors carry no code, and every error the multipart parser raises means the body is not well-formed
+ * multipart/form-data (truncated, no or wrong boundary, LF line endings, ...). @fastify/multipart's own FST_*
+ * errors keep their codes (libs/http maps them).
+ */
+function asMalformedBody(error: unknown): unknown {
+  if (isDomainError(error)) return error;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && code.startsWith('FST_')) return error;
+  return new DomainError('VALIDATION', `The body is not well-formed multipart/form-data (${typeof message === 'string' ? message : 'unreadable'})`);
+}
 
 /** Text fields sent before the file. Streaming needs them first: we know the target before the bytes arrive. */
 function readFields(file: MultipartFile): UploadChunkFields {
