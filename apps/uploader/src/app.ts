@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '@earshot/auth';
-import { authPlugin, healthPlugin, jsonBodyPlugin, loggerOptions, problemPlugin, problemServerOptions, type ReadinessCheck } from '@earshot/http';
+import { authPlugin, healthPlugin, jsonBodyPlugin, loggerOptions, problemPlugin, problemServerOptions, typeBoxValidatorCompiler, type ReadinessCheck } from '@earshot/http';
 import type { SessionDeps } from './sessions/ports';
 import { sessionsRoutes } from './sessions/sessions.routes';
 
@@ -24,6 +24,7 @@ export async function buildApp(options: UploaderAppOptions): Promise<FastifyInst
     trustProxy: true,
     ...problemServerOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(typeBoxValidatorCompiler);
 
   await app.register(problemPlugin);
   await app.register(jsonBodyPlugin, { maxDepth: MAX_JSON_DEPTH });

@@ -101,6 +101,97 @@ describe('malformed multipart bodies answer 400 VALIDATION, never 500', () => {
   });
 });
 
+describe('numbers are read only in their canonical spelling', () => {
+  const badIndexes = ['1e3', '1.5', 'true', '0x10', ' 7', '7 ', '+7', '-0', '-1', '07', `${'0'.repeat(2_000)}7`, '', '100000', 'NaN', 'Infinity', '\u0667', '7\n'];
+  it.each(badIndexes.map((value) => [JSON.stringify(value).slice(0, 40), value]))('chunk_index %s is refused', async (_label, value) => {
+    const sessionId = await newSession();
+    expectProblem(await postMultipart(rawMultipart([...fieldsFor(sessionId, value), filePart()])), 400, 'VALIDATION');
+    await expectNothingStored(sessionId);
+  });
+
+  const badTimes = ['NaN', 'Infinity', '-Infinity', '0x10', '', ' 1', '1 ', '1,5', '1e400', '-1', '+1', '1.', '.5', '01', '1e', 'true', '604801'];
+  it.each(badTimes.map((value) => [JSON.stringify(value), value]))('start_time %s is refused', async (_label, value) => {
+    const sessionId = await newSession();
+    expectProblem(await postMultipart(rawMultipart([...fieldsFor(sessionId, '0', value), filePart()])), 400, 'VALIDATION');
+    await expectNothingStored(sessionId);
+  });
+
+  it.each(['0', '-1', 'NaN', '', '3601', '0x1'].map((value) => [JSON.stringify(value), value]))('duration %s is refused', async (_label, value) => {
+    const sessionId = await newSession();
+    expectProblem(await postMultipart(rawMultipart([...fieldsFor(sessionId), field('duration', value), filePart()])), 400, 'VALIDATION');
+    await expectNothingStored(sessionId);
+  });
+
+  it('stores canonical spellings under the index they name', async () => {
+    const sessionId = await newSession();
+    const good: [string, string, string | undefined, number, number][] = [
+      ['0', '0', undefined, 0, 0],
+      ['7', '12.5', '29.98', 7, 12.5],
+      ['99999', '1e3', '30', 99_999, 1_000],
+      ['10', '604800', '1E1', 10, 604_800],
+    ];
+    for (const [index, startTime, duration, expectedIndex, expectedStart] of good) {
+      const parts = [...fieldsFor(sessionId, index, startTime), ...(duration ? [field('duration', duration)] : []), filePart()];
+      const response = await postMultipart(rawMultipart(parts));
+      expect(response.status).toBe(201);
+      expect(jsonOf(response)!.chunk).toMatchObject({ chunk_index: expectedIndex, start_time_seconds: expectedStart });
+    }
+    expect((await uploader.chunkRows(sessionId)).map((row) => row.chunkIndex)).toEqual([0, 7, 10, 99_999]);
+  });
+
+  it.each([
+    ['null', 'null'],
+    ['true', 'true'],
+    ['a string', '"3"'],
+    ['a fraction', '1.5'],
+    ['negative', '-1'],
+    ['an array', '[3]'],
+    ['an object', '{}'],
+    ['too large', '100001'],
+  ])('total_chunks %s is refused', async (_label, value) => {
+    const sessionId = await newSession();
+    expectProblem(await postJson('/api/audio/session-complete', `{"session_id":"${sessionId}","total_chunks":${value}}`), 400, 'VALIDATION');
+    const session = jsonOf(await send({ method: 'GET', path: `/api/audio/sessions/${sessionId}` }));
+    expect(session).toMatchObject({ status: 'recording', total_chunks: null });
+  });
+});
+
+describe('a multipart body says everything exactly once, fields before the file', () => {
+  const upload = (parts: (sessionId: string) => RawPart[]) => async (sessionId: string) => postMultipart(rawMultipart(parts(sessionId)));
+  const cases: [string, number, 'VALIDATION' | 'FIELD_ORDER', (sessionId: string) => Promise<RawResponse>][] = [
+    ['the same field twice with one value', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), field('chunk_index', '0'), filePart()])],
+    ['the same field twice with two values', 400, 'VALIDATION', upload((id) => [...fieldsFor(id, '1'), field('chunk_index', '2'), filePart()])],
+    ['session_id twice', 400, 'VALIDATION', upload((id) => [field('session_id', id), ...fieldsFor(id), filePart()])],
+    ['an unknown field', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), field('chunk_idx', '0'), filePart()])],
+    ['a field named __proto__', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), field('__proto__', '0'), filePart()])],
+    ['a text part named audio_chunk', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), field('audio_chunk', 'bytes')])],
+    ['a file part with another name', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), filePart(chunk, 'recording')])],
+    ['a JSON field', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), { name: 'duration', contentType: 'application/json', value: '3' }, filePart()])],
+    ['a field value of 2,000 characters', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), field('duration', `3${' '.repeat(1_999)}`), filePart()])],
+    ['a field after the file', 400, 'FIELD_ORDER', upload((id) => [...fieldsFor(id), filePart(), field('duration', '2')])],
+    ['a required field only after the file', 400, 'FIELD_ORDER', upload((id) => [field('session_id', id), field('chunk_index', '0'), filePart(), field('start_time', '0')])],
+    ['an unknown field after the file', 400, 'FIELD_ORDER', upload((id) => [...fieldsFor(id), filePart(), field('comment', 'hi')])],
+    ['a second file part', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), filePart(), filePart()])],
+    ['a second file part with another name', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), filePart(), filePart(chunk, 'other')])],
+  ];
+  it.each(cases)('%s is refused and nothing is stored or announced', async (_label, status, code, run) => {
+    const sessionId = await newSession();
+    expectProblem(await run(sessionId), status, code);
+    await expectNothingStored(sessionId);
+    expect(uploader.published.filter((event) => event.target.sessionId === sessionId)).toEqual([]);
+  });
+
+  it('a retry of a stored chunk with a field after the file is refused and changes nothing', async () => {
+    const sessionId = await newSession();
+    const stored = await postMultipart(rawMultipart([...fieldsFor(sessionId), filePart()]));
+    expect(stored.status).toBe(201);
+    const retry = await postMultipart(rawMultipart([...fieldsFor(sessionId), filePart(), field('duration', '2')]));
+    expectProblem(retry, 400, 'FIELD_ORDER');
+    const rows = await uploader.chunkRows(sessionId);
+    expect(rows.map((row) => [row.chunkIndex, row.uploadStatus, row.durationSeconds])).toEqual([[0, 'uploaded', null]]);
+  });
+});
+
 describe('JSON bodies that no handler can store answer 400 VALIDATION', () => {
   const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
   const cases: [string, string][] = [

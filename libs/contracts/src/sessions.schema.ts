@@ -1,4 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { DomainError } from './errors';
+import './formats';
 
 /** Wire formats of the audio session API (snake_case, as the exam page sends and reads them). */
 
@@ -39,7 +42,7 @@ export type CompleteSessionBody = Static<typeof CompleteSessionBodySchema>;
 
 export const SessionParamsSchema = Type.Object({ id: Uuid });
 
-/** Multipart text fields of POST /api/audio/upload-chunk; they must precede the `audio_chunk` file part. */
+/** Multipart text fields of POST /api/audio/upload-chunk, as numbers; they must precede the `audio_chunk` file part. */
 export const UploadChunkFieldsSchema = Type.Object({
   session_id: Uuid,
   chunk_index: Type.Integer({ minimum: 0, maximum: 99_999 }),
@@ -47,6 +50,45 @@ export const UploadChunkFieldsSchema = Type.Object({
   duration: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
 });
 export type UploadChunkFields = Static<typeof UploadChunkFieldsSchema>;
+
+/** 0 to 99999 written the one way: no sign, no leading zeros, no exponent, no spaces. */
+const CHUNK_INDEX_TEXT = '^(0|[1-9][0-9]{0,4})$';
+/**
+ * A non-negative number as JSON writes it (exponents allowed, as JSON allows them): no sign, no leading zeros,
+ * no hex, no Infinity or NaN, no spaces. Ranges are checked on the number.
+ */
+const DECIMAL_TEXT = '^(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?$';
+const numberText = (pattern: string) => Type.String({ pattern, maxLength: 32 });
+
+/** The same fields as the multipart body carries them: text, each name once, nothing else. */
+export const UploadChunkFieldsTextSchema = Type.Object(
+  {
+    session_id: Type.String(),
+    chunk_index: numberText(CHUNK_INDEX_TEXT),
+    start_time: numberText(DECIMAL_TEXT),
+    duration: Type.Optional(numberText(DECIMAL_TEXT)),
+  },
+  { additionalProperties: false },
+);
+export const UPLOAD_TEXT_FIELDS = Object.keys(UploadChunkFieldsTextSchema.properties) as (keyof UploadChunkFields)[];
+export const REQUIRED_UPLOAD_TEXT_FIELDS = UploadChunkFieldsTextSchema.required as (keyof UploadChunkFields)[];
+
+/** Reads the upload's text fields; anything not written exactly as the grammar says is VALIDATION. */
+export function parseUploadChunkFields(text: Record<string, string>): UploadChunkFields {
+  const invalid = (schema: typeof UploadChunkFieldsTextSchema | typeof UploadChunkFieldsSchema, value: unknown) => {
+    const first = Value.Errors(schema, value).First();
+    return new DomainError('VALIDATION', `Invalid field ${first?.path.slice(1) || '(body)'}: ${first?.message ?? 'invalid'}`);
+  };
+  if (!Value.Check(UploadChunkFieldsTextSchema, text)) throw invalid(UploadChunkFieldsTextSchema, text);
+  const fields: UploadChunkFields = {
+    session_id: text.session_id,
+    chunk_index: Number(text.chunk_index),
+    start_time: Number(text.start_time),
+    ...(text.duration === undefined ? {} : { duration: Number(text.duration) }),
+  };
+  if (!Value.Check(UploadChunkFieldsSchema, fields)) throw invalid(UploadChunkFieldsSchema, fields);
+  return fields;
+}
 export const UPLOAD_FILE_FIELD = 'audio_chunk';
 
 export const ChunkSchema = Type.Object({

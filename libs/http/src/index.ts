@@ -5,3 +5,4 @@ export * from './logger';
 export * from './shutdown';
 export * from './server-options';
 export * from './json-body';
+export * from './typebox-validator';

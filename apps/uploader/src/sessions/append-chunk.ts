@@ -20,6 +20,11 @@ export interface AppendChunkInput {
   fields: UploadChunkFields;
   /** The file's bytes as they arrive; never buffered whole. */
   file: Readable;
+  /**
+   * Runs once the file's bytes are stored, before the chunk counts as uploaded; throwing rejects the upload and
+   * removes what was stored (the route refuses parts sent after the file this way).
+   */
+  afterFile?: () => Promise<void>;
 }
 
 export interface AppendChunkResult {
@@ -73,6 +78,7 @@ export async function appendChunk(deps: SessionDeps, principal: Principal, input
   const key = claim.chunk.s3Key;
   try {
     await Promise.all([deps.storage.putStream(key, meter, CONTENT_TYPES[container]), pipeline(body, meter)]);
+    await input.afterFile?.();
   } catch (error) {
     meter.destroy();
     drain();
