@@ -192,6 +192,57 @@ describe('a multipart body says everything exactly once, fields before the file'
   });
 });
 
+describe('session ids are read case-insensitively and used in their lower-case form', () => {
+  it('an upper-case id in the upload stores under the session\'s own prefix and announces the chunk', async () => {
+    const sessionId = await newSession();
+    const upper = sessionId.toUpperCase();
+    const response = await postMultipart(rawMultipart([...fieldsFor(upper, '3'), filePart()]));
+    expect(response.status).toBe(201);
+    expect(jsonOf(response)!.chunk).toMatchObject({ session_id: sessionId, s3_key: expect.stringMatching(new RegExp(`^audio/${sessionId}/chunk_0003\\.`)) });
+    expect(await uploader.storage.listKeys(`audio/${upper}/`)).toEqual([]);
+    expect(await uploader.storage.listKeys(`audio/${sessionId}/`)).toHaveLength(1);
+    const announced = uploader.published.filter((event) => event.event === 'chunk_uploaded' && event.target.sessionId === sessionId);
+    expect(announced.map((event) => event.payload)).toEqual([expect.objectContaining({ session_id: sessionId, chunk_index: 3 })]);
+
+    // The same bytes again under the lower-case id are the same chunk.
+    const again = await postMultipart(rawMultipart([...fieldsFor(sessionId, '3'), filePart()]));
+    expect({ status: again.status, duplicate: jsonOf(again)!.duplicate }).toEqual({ status: 200, duplicate: true });
+  });
+
+  it('an upper-case id reads and completes the same session', async () => {
+    const sessionId = await newSession();
+    const upper = sessionId.toUpperCase();
+    const read = await send({ method: 'GET', path: `/api/audio/sessions/${upper}` });
+    expect({ status: read.status, id: jsonOf(read)!.id }).toEqual({ status: 200, id: sessionId });
+    const completed = await postJson('/api/audio/session-complete', JSON.stringify({ session_id: upper, total_chunks: 0 }));
+    expect({ status: completed.status, id: jsonOf(completed)!.id }).toEqual({ status: 200, id: sessionId });
+  });
+
+  const NIL = '00000000-0000-4000-8000-000000000000';
+  it.each([
+    ['a urn prefix', `urn:uuid:${NIL}`],
+    ['braces', `%7B${NIL}%7D`],
+    ['no hyphens', NIL.replace(/-/g, '')],
+    ['a NUL byte', `${NIL}%00`],
+    ['a trailing space', `${NIL}%20`],
+    ['one digit short', NIL.slice(1)],
+    ['a non-hex digit', `g${NIL.slice(1)}`],
+    ['an over-long id', `${NIL}${'0'.repeat(200)}`],
+    ['a URL that does not decode', '%zz'],
+  ])('an id with %s is VALIDATION on every route', async (_label, id) => {
+    expectProblem(await send({ method: 'GET', path: `/api/audio/sessions/${id}` }), 400, 'VALIDATION');
+    const decoded = (() => {
+      try {
+        return decodeURIComponent(id);
+      } catch {
+        return id;
+      }
+    })();
+    expectProblem(await postJson('/api/audio/session-complete', JSON.stringify({ session_id: decoded, total_chunks: 1 })), 400, 'VALIDATION');
+    expectProblem(await postMultipart(rawMultipart([...fieldsFor(decoded), filePart()])), 400, 'VALIDATION');
+  });
+});
+
 describe('JSON bodies that no handler can store answer 400 VALIDATION', () => {
   const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
   const cases: [string, string][] = [

@@ -17,6 +17,11 @@ describe('parseUploadChunkFields', () => {
     expect(() => parse({ start_time: value })).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
   });
 
+  it('hands on the session id in lower case, whatever case it was sent in', () => {
+    expect(parse({ session_id: SESSION.toUpperCase() }).session_id).toBe(SESSION);
+    expect(() => parse({ session_id: `urn:uuid:${SESSION}` })).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+  });
+
   it('refuses a zero duration and unknown fields', () => {
     expect(() => parse({ duration: '0' })).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
     expect(() => parse({ comment: 'x' })).toThrow(expect.objectContaining({ code: 'VALIDATION' }));

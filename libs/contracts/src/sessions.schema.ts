@@ -18,6 +18,15 @@ const literalUnion = <T extends readonly string[]>(values: T) => Type.Union(valu
 
 export const Uuid = Type.String({ format: 'uuid' });
 
+/**
+ * A session id as a client may write it (hex digits in either case), decoded to the lower-case form every
+ * key, room and row uses. Input schemas only: validators that decode (libs/http typeBoxValidatorCompiler,
+ * Value.Decode) hand on the lower-case id, so the use cases never see another spelling.
+ */
+export const SessionIdInput = Type.Transform(Type.String({ pattern: '^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$' }))
+  .Decode((id) => id.toLowerCase())
+  .Encode((id) => id);
+
 /** One line of text a person typed: no control characters (U+0000 cannot even be stored in PostgreSQL text). */
 const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001f\\u007f]*$';
 const PlainText = (options: { minLength: number; maxLength: number }) => Type.String({ ...options, pattern: NO_CONTROL_CHARACTERS });
@@ -33,14 +42,14 @@ export type CreateSessionBody = Static<typeof CreateSessionBodySchema>;
 
 export const CompleteSessionBodySchema = Type.Object(
   {
-    session_id: Uuid,
+    session_id: SessionIdInput,
     total_chunks: Type.Integer({ minimum: 0, maximum: 100_000 }),
   },
   { additionalProperties: false },
 );
 export type CompleteSessionBody = Static<typeof CompleteSessionBodySchema>;
 
-export const SessionParamsSchema = Type.Object({ id: Uuid });
+export const SessionParamsSchema = Type.Object({ id: SessionIdInput });
 
 /** Multipart text fields of POST /api/audio/upload-chunk, as numbers; they must precede the `audio_chunk` file part. */
 export const UploadChunkFieldsSchema = Type.Object({
@@ -50,6 +59,7 @@ export const UploadChunkFieldsSchema = Type.Object({
   duration: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
 });
 export type UploadChunkFields = Static<typeof UploadChunkFieldsSchema>;
+export const UPLOAD_FILE_FIELD = 'audio_chunk';
 
 /** 0 to 99999 written the one way: no sign, no leading zeros, no exponent, no spaces. */
 const CHUNK_INDEX_TEXT = '^(0|[1-9][0-9]{0,4})$';
@@ -58,12 +68,15 @@ const CHUNK_INDEX_TEXT = '^(0|[1-9][0-9]{0,4})$';
  * no hex, no Infinity or NaN, no spaces. Ranges are checked on the number.
  */
 const DECIMAL_TEXT = '^(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?$';
-const numberText = (pattern: string) => Type.String({ pattern, maxLength: 32 });
+const numberText = (pattern: string) =>
+  Type.Transform(Type.String({ pattern, maxLength: 32 }))
+    .Decode((text) => Number(text))
+    .Encode((value) => String(value));
 
 /** The same fields as the multipart body carries them: text, each name once, nothing else. */
 export const UploadChunkFieldsTextSchema = Type.Object(
   {
-    session_id: Type.String(),
+    session_id: SessionIdInput,
     chunk_index: numberText(CHUNK_INDEX_TEXT),
     start_time: numberText(DECIMAL_TEXT),
     duration: Type.Optional(numberText(DECIMAL_TEXT)),
@@ -80,16 +93,10 @@ export function parseUploadChunkFields(text: Record<string, string>): UploadChun
     return new DomainError('VALIDATION', `Invalid field ${first?.path.slice(1) || '(body)'}: ${first?.message ?? 'invalid'}`);
   };
   if (!Value.Check(UploadChunkFieldsTextSchema, text)) throw invalid(UploadChunkFieldsTextSchema, text);
-  const fields: UploadChunkFields = {
-    session_id: text.session_id,
-    chunk_index: Number(text.chunk_index),
-    start_time: Number(text.start_time),
-    ...(text.duration === undefined ? {} : { duration: Number(text.duration) }),
-  };
+  const fields: UploadChunkFields = Value.Decode(UploadChunkFieldsTextSchema, text);
   if (!Value.Check(UploadChunkFieldsSchema, fields)) throw invalid(UploadChunkFieldsSchema, fields);
   return fields;
 }
-export const UPLOAD_FILE_FIELD = 'audio_chunk';
 
 export const ChunkSchema = Type.Object({
   id: Uuid,
