@@ -1,5 +1,5 @@
 import { ERRORS } from '@earshot/contracts';
-import { jsonOf, makeSpeechChunk, rawMultipart, sendRaw, type RawPart, type RawRequest, type RawResponse } from '@earshot/testing';
+import { jsonOf, makeSpeechChunk, makeSpeechChunkIn, rawMultipart, sendRaw, type RawPart, type RawRequest, type RawResponse } from '@earshot/testing';
 import { startUploader, type UploaderHarness } from './uploader-harness';
 
 /**
@@ -240,6 +240,24 @@ describe('session ids are read case-insensitively and used in their lower-case f
     })();
     expectProblem(await postJson('/api/audio/session-complete', JSON.stringify({ session_id: decoded, total_chunks: 1 })), 400, 'VALIDATION');
     expectProblem(await postMultipart(rawMultipart([...fieldsFor(decoded), filePart()])), 400, 'VALIDATION');
+  });
+});
+
+describe('stored objects', () => {
+  it.each([
+    ['webm', 'webm', 'audio/webm'],
+    ['ogg', 'ogg', 'audio/ogg'],
+    ['wav', 'wav', 'audio/wav'],
+    ['mp4', 'mp4', 'audio/mp4'],
+    ['mp4-fragmented', 'mp4', 'audio/mp4'],
+  ] as const)('a %s chunk is stored under a key ending in .%s, whatever its part claims', async (container, extension, contentType) => {
+    const sessionId = await newSession();
+    const bytes = (await makeSpeechChunkIn(container, { text: 'Hostile input makes robust servers.', durationSec: 2 })).bytes;
+    const response = await postMultipart(rawMultipart([...fieldsFor(sessionId, '1'), filePart(bytes)]));
+    expect(response.status).toBe(201);
+    const key = `audio/${sessionId}/chunk_0001.${extension}`;
+    expect(jsonOf(response)!.chunk).toMatchObject({ s3_key: key, content_type: contentType });
+    expect(await uploader.storage.listKeys(`audio/${sessionId}/`)).toEqual([key]);
   });
 });
 

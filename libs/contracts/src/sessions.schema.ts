@@ -162,7 +162,12 @@ export const ProblemSchema = Type.Object(
   { additionalProperties: true },
 );
 
-/** Object key of a chunk. PERSISTED VALUE: existing objects are found by this shape. */
-export const chunkObjectKey = (sessionId: string, chunkIndex: number): string =>
-  `audio/${sessionId}/chunk_${String(chunkIndex).padStart(4, '0')}.webm`;
 export const sessionBaseKey = (sessionId: string): string => `audio/${sessionId}/`;
+
+/**
+ * Object key of a new chunk, ending in its container's extension (`webm`, `ogg`, `mp4`, `wav`). PERSISTED VALUE:
+ * the key is stored in audio_chunks.s3_key, and objects are read by the row's key, never by recomputing it
+ * (chunks stored before containers had their own extension all end in `.webm`, whatever they hold).
+ */
+export const chunkObjectKey = (sessionId: string, chunkIndex: number, extension: string): string =>
+  `${sessionBaseKey(sessionId)}chunk_${String(chunkIndex).padStart(4, '0')}.${extension}`;

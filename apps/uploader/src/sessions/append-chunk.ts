@@ -11,7 +11,7 @@ import {
   type UploadChunkFields,
 } from '@earshot/contracts';
 import type { AudioChunkRow } from '@earshot/db';
-import { CONTENT_TYPES, MAGIC_BYTES_NEEDED, detectAudioContainer } from './audio-container';
+import { CONTENT_TYPES, FILE_EXTENSIONS, MAGIC_BYTES_NEEDED, detectAudioContainer } from './audio-container';
 import { loadSession } from './load-session';
 import type { SessionDeps } from './ports';
 import { toChunkDto } from './session.mapper';
@@ -64,7 +64,7 @@ export async function appendChunk(deps: SessionDeps, principal: Principal, input
     chunkIndex,
     startTimeSeconds: input.fields.start_time,
     durationSeconds: input.fields.duration ?? null,
-    s3Key: chunkObjectKey(sessionId, chunkIndex),
+    s3Key: chunkObjectKey(sessionId, chunkIndex, FILE_EXTENSIONS[container]),
     contentType: CONTENT_TYPES[container],
     staleBefore: new Date(Date.now() - deps.limits.claimStaleMs),
   });
