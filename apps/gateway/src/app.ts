@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { TokenVerifier } from '@earshot/auth';
-import { authPlugin, healthPlugin, problemPlugin } from '@earshot/http';
+import { authPlugin, healthPlugin, problemPlugin, problemServerOptions } from '@earshot/http';
 import { apiRoutes } from './api.routes';
 import type { GatewayConfig } from './config';
 import { socketRoutes } from './socket.routes';
@@ -33,6 +33,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
+    // Requests Node's HTTP parser or the router reject get problem+json like every other error.
+    ...problemServerOptions,
   });
 
   // Infrastructure
