@@ -164,6 +164,8 @@ describe('a multipart body says everything exactly once, fields before the file'
     ['session_id twice', 400, 'VALIDATION', upload((id) => [field('session_id', id), ...fieldsFor(id), filePart()])],
     ['an unknown field', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), field('chunk_idx', '0'), filePart()])],
     ['a field named __proto__', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), field('__proto__', '0'), filePart()])],
+    ['a part whose Content-Disposition has no name', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), { headerLines: ['Content-Disposition: form-data'], value: 'x' }, filePart()])],
+    ['a nameless part after the file', 400, 'FIELD_ORDER', upload((id) => [...fieldsFor(id), filePart(), { headerLines: ['Content-Disposition: form-data'], value: 'x' }])],
     ['a text part named audio_chunk', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), field('audio_chunk', 'bytes')])],
     ['a file part with another name', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), filePart(chunk, 'recording')])],
     ['a JSON field', 400, 'VALIDATION', upload((id) => [...fieldsFor(id), { name: 'duration', contentType: 'application/json', value: '3' }, filePart()])],

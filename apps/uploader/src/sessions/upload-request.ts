@@ -44,7 +44,7 @@ export async function readUploadRequest(request: FastifyRequest): Promise<Upload
     if (part.type === 'file') return { fields: fieldsBeforeFile(part, text), file: part, expectEnd: once(() => expectEnd(next)) };
     if (!TEXT_FIELDS.has(part.fieldname)) {
       const hint = part.fieldname === UPLOAD_FILE_FIELD ? ` (${UPLOAD_FILE_FIELD} must be a file part, with a filename)` : '';
-      throw new DomainError('VALIDATION', `Unknown field ${JSON.stringify(part.fieldname.slice(0, 100))}${hint}`);
+      throw new DomainError('VALIDATION', `Unknown field ${nameOf(part)}${hint}`);
     }
     if (text.has(part.fieldname)) throw new DomainError('VALIDATION', `Field ${part.fieldname} is sent more than once`);
     if (part.valueTruncated || typeof part.value !== 'string') {
@@ -85,8 +85,14 @@ async function expectEnd(next: () => Promise<Multipart | undefined>): Promise<vo
     part.file.resume();
     throw new DomainError('VALIDATION', `Send exactly one file part (${UPLOAD_FILE_FIELD})`);
   }
-  throw new DomainError('FIELD_ORDER', `Field ${JSON.stringify(part.fieldname.slice(0, 100))} comes after the ${UPLOAD_FILE_FIELD} file: send every field before it`);
+  throw new DomainError('FIELD_ORDER', `Field ${nameOf(part)} comes after the ${UPLOAD_FILE_FIELD} file: send every field before it`);
 }
+
+/** A part's name for a message: busboy hands on a Content-Disposition without a name as an undefined one. */
+const nameOf = (part: Multipart): string => {
+  const name: unknown = part.fieldname;
+  return typeof name === 'string' ? JSON.stringify(name.slice(0, 100)) : '(without a name)';
+};
 
 const once = (run: () => Promise<void>): (() => Promise<void>) => {
   let result: Promise<void> | undefined;
