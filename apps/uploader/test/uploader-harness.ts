@@ -34,6 +34,7 @@ export async function startUploader(options: { maxChunkBytes?: number; secret?: 
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: bucket,
     MAX_CHUNK_BYTES: String(options.maxChunkBytes ?? 512 * 1024),
+    // HARNESS_LOG=error npx jest ... shows the uploader's own log while debugging a test.
     LOG_LEVEL: process.env.HARNESS_LOG ?? 'silent',
   });
   const runtime = await createUploaderRuntime(config);
