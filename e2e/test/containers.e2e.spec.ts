@@ -32,10 +32,18 @@ beforeAll(async () => {
   stack = await startStack({
     jwtSecret: SECRET,
     // Transcription is not what this is about; the other stages decode the audio.
-    env: { analyzer: { TRANSCRIBER: 'none', PHRASE_SPOTTING: 'false' }, uploader: { MAX_CHUNK_BYTES: String(4 * 1024 * 1024) } },
+    env: {
+      analyzer: { TRANSCRIBER: 'none', PHRASE_SPOTTING: 'false' },
+      uploader: { MAX_CHUNK_BYTES: String(4 * 1024 * 1024) },
+    },
   });
   storage = createS3Storage({ ...stack.s3, forcePathStyle: true });
-  files = await Promise.all(CONTAINERS.map(async ([container]) => (await makeSpeechChunkIn(container, { text: TEXT, durationSec: CHUNK_SEC, speechStartSec: 0.5 })).bytes));
+  files = await Promise.all(
+    CONTAINERS.map(
+      async ([container]) =>
+        (await makeSpeechChunkIn(container, { text: TEXT, durationSec: CHUNK_SEC, speechStartSec: 0.5 })).bytes,
+    ),
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -43,9 +51,14 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const token = () => signDevelopmentToken({ userId: 'candidate-containers', role: 'candidate', orgId: 'org-containers', secret: SECRET });
+const token = () =>
+  signDevelopmentToken({ userId: 'candidate-containers', role: 'candidate', orgId: 'org-containers', secret: SECRET });
 
-async function call(method: string, path: string, body?: FormData | object): Promise<{ status: number; body: Record<string, any> }> {
+async function call(
+  method: string,
+  path: string,
+  body?: FormData | object,
+): Promise<{ status: number; body: Record<string, any> }> {
   const headers: Record<string, string> = { authorization: `Bearer ${await token()}` };
   let payload: RequestInit['body'];
   if (body instanceof FormData) payload = body;
@@ -82,14 +95,27 @@ describe('chunks in every recorder container', () => {
     let session: SessionWithChunks;
     for (;;) {
       session = (await call('GET', `/api/audio/sessions/${sessionId}`)).body as SessionWithChunks;
-      if (session.chunks.every((chunk) => chunk.processing_status === 'completed' || chunk.processing_status === 'failed')) break;
-      if (Date.now() > deadline) throw new Error(`analysis did not finish: ${JSON.stringify(session.chunks.map((chunk) => chunk.processing_status))}`);
+      if (
+        session.chunks.every((chunk) => chunk.processing_status === 'completed' || chunk.processing_status === 'failed')
+      )
+        break;
+      if (Date.now() > deadline)
+        throw new Error(
+          `analysis did not finish: ${JSON.stringify(session.chunks.map((chunk) => chunk.processing_status))}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     for (const [index, [container]] of CONTAINERS.entries()) {
       const chunk = session.chunks[index]!;
-      expect({ container, status: chunk.processing_status, reason: chunk.failure_reason }).toEqual({ container, status: 'completed', reason: null });
-      expect({ container, durationOff: Math.abs(chunk.duration_seconds! - CHUNK_SEC) < 0.5 }).toEqual({ container, durationOff: true });
+      expect({ container, status: chunk.processing_status, reason: chunk.failure_reason }).toEqual({
+        container,
+        status: 'completed',
+        reason: null,
+      });
+      expect({ container, durationOff: Math.abs(chunk.duration_seconds! - CHUNK_SEC) < 0.5 }).toEqual({
+        container,
+        durationOff: true,
+      });
       expect({ container, speech: chunk.voice_activity_ratio! > 0.2 }).toEqual({ container, speech: true });
       expect(sha256Hex(await storage.getBytes(chunk.s3_key))).toBe(sha256Hex(files[index]!));
     }

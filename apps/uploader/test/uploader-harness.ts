@@ -22,7 +22,9 @@ export interface UploaderHarness {
 }
 
 /** The uploader on real Postgres (own database), Redis (own queue prefix) and S3 (own server), listening on a port. */
-export async function startUploader(options: { maxChunkBytes?: number; secret?: string } = {}): Promise<UploaderHarness> {
+export async function startUploader(
+  options: { maxChunkBytes?: number; secret?: string } = {},
+): Promise<UploaderHarness> {
   const secret = options.secret ?? 'uploader-harness-secret';
   const bucket = 'uploader-harness';
   const [db, s3] = await Promise.all([createTestDatabase(), startTestS3Server()]);
@@ -50,7 +52,8 @@ export async function startUploader(options: { maxChunkBytes?: number; secret?: 
     storage,
     published: recorder.events,
     chunkRows: (sessionId) => runtime.options.deps.chunks.listBySession(sessionId),
-    token: (userId = 'cand-1', role = 'candidate', orgId = 'org-1') => signDevelopmentToken({ userId, role, orgId, secret }),
+    token: (userId = 'cand-1', role = 'candidate', orgId = 'org-1') =>
+      signDevelopmentToken({ userId, role, orgId, secret }),
     async close() {
       await app.close();
       await runtime.close();

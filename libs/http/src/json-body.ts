@@ -15,18 +15,22 @@ export interface JsonBodyOptions {
  */
 export const jsonBodyPlugin = fp(async (app: FastifyInstance, options: JsonBodyOptions) => {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, async (_request: FastifyRequest, body: string) => {
-    if (body.length === 0) throw new DomainError('VALIDATION', 'The JSON body is empty');
-    let value: unknown;
-    try {
-      value = secureJson.parse(body, { protoAction: 'error', constructorAction: 'error' });
-    } catch {
-      throw new DomainError('VALIDATION', 'The body is not valid JSON');
-    }
-    const problem = unstorableJson(value, options.maxDepth);
-    if (problem) throw new DomainError('VALIDATION', `The JSON body is not accepted: ${problem}`);
-    return value;
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    async (_request: FastifyRequest, body: string) => {
+      if (body.length === 0) throw new DomainError('VALIDATION', 'The JSON body is empty');
+      let value: unknown;
+      try {
+        value = secureJson.parse(body, { protoAction: 'error', constructorAction: 'error' });
+      } catch {
+        throw new DomainError('VALIDATION', 'The body is not valid JSON');
+      }
+      const problem = unstorableJson(value, options.maxDepth);
+      if (problem) throw new DomainError('VALIDATION', `The JSON body is not accepted: ${problem}`);
+      return value;
+    },
+  );
 });
 
 /** Why a parsed JSON value cannot be stored, or undefined. Iterative: the depth is what it guards against. */

@@ -30,7 +30,8 @@ export function problemClientErrorHandler(error: Error & { code?: string }, sock
 
 /** Errors Fastify raises before routing (a URL that does not decode, an over-long path parameter). */
 export function problemFrameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  const detail = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'The URL is not valid' : undefined;
+  const detail =
+    error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'The URL is not valid' : undefined;
   if (detail) sendProblem(reply, 'VALIDATION', detail);
   else sendProblem(reply, 'INTERNAL');
 }

@@ -37,7 +37,8 @@ const hasHeader = (headers: [string, string][], name: string) => headers.some(([
 
 export async function sendRaw(baseUrl: string, request: RawRequest): Promise<RawResponse> {
   const url = new URL(baseUrl);
-  const body = typeof request.body === 'string' ? Buffer.from(request.body, 'latin1') : (request.body ?? Buffer.alloc(0));
+  const body =
+    typeof request.body === 'string' ? Buffer.from(request.body, 'latin1') : (request.body ?? Buffer.alloc(0));
   const headers = [...(request.headers ?? [])];
   if (!hasHeader(headers, 'host')) headers.unshift(['Host', url.host]);
   if (!hasHeader(headers, 'connection')) headers.push(['Connection', 'close']);
@@ -95,7 +96,12 @@ function parseResponse(raw: Buffer): Omit<RawResponse, 'timedOut' | 'durationMs'
     }
     const length = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
     const bodyBytes = length === undefined ? rest : rest.subarray(0, length);
-    return { status, headers, body: bodyBytes.toString('utf8'), complete: length !== undefined && rest.length >= length };
+    return {
+      status,
+      headers,
+      body: bodyBytes.toString('utf8'),
+      complete: length !== undefined && rest.length >= length,
+    };
   }
 }
 

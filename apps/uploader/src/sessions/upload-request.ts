@@ -41,9 +41,11 @@ export async function readUploadRequest(request: FastifyRequest): Promise<Upload
 
   const text = new Map<string, string>();
   for (let part = await next(); part; part = await next()) {
-    if (part.type === 'file') return { fields: fieldsBeforeFile(part, text), file: part, expectEnd: once(() => expectEnd(next)) };
+    if (part.type === 'file')
+      return { fields: fieldsBeforeFile(part, text), file: part, expectEnd: once(() => expectEnd(next)) };
     if (!TEXT_FIELDS.has(part.fieldname)) {
-      const hint = part.fieldname === UPLOAD_FILE_FIELD ? ` (${UPLOAD_FILE_FIELD} must be a file part, with a filename)` : '';
+      const hint =
+        part.fieldname === UPLOAD_FILE_FIELD ? ` (${UPLOAD_FILE_FIELD} must be a file part, with a filename)` : '';
       throw new DomainError('VALIDATION', `Unknown field ${nameOf(part)}${hint}`);
     }
     if (text.has(part.fieldname)) throw new DomainError('VALIDATION', `Field ${part.fieldname} is sent more than once`);
@@ -57,10 +59,14 @@ export async function readUploadRequest(request: FastifyRequest): Promise<Upload
 
 function fieldsBeforeFile(file: MultipartFile, text: Map<string, string>): UploadChunkFields {
   try {
-    if (file.fieldname !== UPLOAD_FILE_FIELD) throw new DomainError('VALIDATION', `The file part must be named ${UPLOAD_FILE_FIELD}`);
+    if (file.fieldname !== UPLOAD_FILE_FIELD)
+      throw new DomainError('VALIDATION', `The file part must be named ${UPLOAD_FILE_FIELD}`);
     const missing = REQUIRED_UPLOAD_TEXT_FIELDS.filter((name) => !text.has(name));
     if (missing.length > 0) {
-      throw new DomainError('FIELD_ORDER', `Send ${REQUIRED_UPLOAD_TEXT_FIELDS.join(', ')} before the ${UPLOAD_FILE_FIELD} file (missing: ${missing.join(', ')})`);
+      throw new DomainError(
+        'FIELD_ORDER',
+        `Send ${REQUIRED_UPLOAD_TEXT_FIELDS.join(', ')} before the ${UPLOAD_FILE_FIELD} file (missing: ${missing.join(', ')})`,
+      );
     }
     return parseUploadChunkFields(Object.fromEntries(text));
   } catch (error) {
@@ -85,7 +91,10 @@ async function expectEnd(next: () => Promise<Multipart | undefined>): Promise<vo
     part.file.resume();
     throw new DomainError('VALIDATION', `Send exactly one file part (${UPLOAD_FILE_FIELD})`);
   }
-  throw new DomainError('FIELD_ORDER', `Field ${nameOf(part)} comes after the ${UPLOAD_FILE_FIELD} file: send every field before it`);
+  throw new DomainError(
+    'FIELD_ORDER',
+    `Field ${nameOf(part)} comes after the ${UPLOAD_FILE_FIELD} file: send every field before it`,
+  );
 }
 
 /** A part's name for a message: busboy hands on a Content-Disposition without a name as an undefined one. */
@@ -108,5 +117,8 @@ export function asMalformedBody(error: unknown): unknown {
   if (isDomainError(error)) return error;
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && code.startsWith('FST_')) return error;
-  return new DomainError('VALIDATION', `The body is not well-formed multipart/form-data (${typeof message === 'string' ? message : 'unreadable'})`);
+  return new DomainError(
+    'VALIDATION',
+    `The body is not well-formed multipart/form-data (${typeof message === 'string' ? message : 'unreadable'})`,
+  );
 }
