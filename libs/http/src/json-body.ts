@@ -9,9 +9,10 @@ export interface JsonBodyOptions {
 }
 
 /**
- * Fastify's JSON parsing (secure-json-parse, `__proto__` and `constructor.prototype` refused) plus what no schema can say: nesting deeper
- * than `maxDepth` (JSON.stringify and PostgreSQL's jsonb give up long before the parser does) and U+0000 in
- * any key or string (PostgreSQL text and jsonb cannot hold it). Both are 400 VALIDATION.
+ * Fastify's JSON parsing (secure-json-parse, `__proto__` and `constructor.prototype` refused) plus what no
+ * schema can say: nesting deeper than `maxDepth` (JSON.stringify and PostgreSQL's jsonb give up long before
+ * the parser does) and U+0000 in any key or string (PostgreSQL text and jsonb cannot hold it). Both are
+ * 400 VALIDATION.
  */
 export const jsonBodyPlugin = fp(async (app: FastifyInstance, options: JsonBodyOptions) => {
   app.removeContentTypeParser('application/json');
