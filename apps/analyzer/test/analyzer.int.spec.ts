@@ -50,7 +50,7 @@ afterAll(async () => {
 
 /** Stores a chunk as the uploader would: object in S3, row marked uploaded. */
 async function storeChunk(sessionId: string, chunkIndex: number, bytes: Buffer) {
-  const key = chunkObjectKey(sessionId, chunkIndex, 'test');
+  const key = chunkObjectKey(sessionId, chunkIndex, 'test', 'webm');
   await runtime.deps.storage.putStream(key, Readable.from([bytes]), 'audio/webm');
   const claimToken = crypto.randomUUID();
   const claim = await runtime.deps.chunks.claim({

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { SessionWithChunks } from '@earshot/contracts';
 import { buildDemo, launchChromium, makeFakeMicrophoneWav, measureGapsMs, startPlatform } from './browser-harness';
 
 const seconds = Number(process.argv[2] ?? 41);
@@ -35,11 +36,14 @@ async function main() {
       );
       const files: string[] = [];
       mkdirSync(path.join(workDir, handover), { recursive: true });
-      // One object per stored chunk, named chunk_{index:04d}_{attempt}: key order is chunk order.
-      const keys = await platform.storage.list(`audio/${sessionId}/`);
-      for (let index = 0; index < count - 1; index += 1) {
-        const file = path.join(workDir, handover, `chunk_${index}.webm`);
-        writeFileSync(file, await platform.storage.getBytes(keys[index]!));
+      // Objects are read by their rows' keys: a key's extension is the container's, not a fixed one.
+      const response = await fetch(`${platform.gatewayUrl}/api/audio/sessions/${sessionId}`, {
+        headers: { authorization: `Bearer ${await platform.token()}` },
+      });
+      const { chunks } = (await response.json()) as SessionWithChunks;
+      for (const chunk of chunks.filter((stored) => stored.chunk_index < count - 1)) {
+        const file = path.join(workDir, handover, path.basename(chunk.s3_key));
+        writeFileSync(file, await platform.storage.getBytes(chunk.s3_key));
         files.push(file);
       }
       const gaps = await measureGapsMs(micWav, files);

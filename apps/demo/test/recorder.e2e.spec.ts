@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { type ChunkProcessedEvent, type SessionWithChunks } from '@earshot/contracts';
+import { sessionBaseKey, type Chunk, type ChunkProcessedEvent, type SessionWithChunks } from '@earshot/contracts';
 import { sha256Hex, uniquePrefix } from '@earshot/testing';
 import {
   buildDemo,
@@ -111,11 +111,10 @@ async function apiSession(sessionId: string): Promise<SessionWithChunks> {
   return (await response.json()) as SessionWithChunks;
 }
 
-async function storedChunkFile(sessionId: string, chunkIndex: number): Promise<{ file: string; bytes: Buffer }> {
-  const chunk = (await apiSession(sessionId)).chunks.find((candidate) => candidate.chunk_index === chunkIndex);
-  if (!chunk) throw new Error(`chunk ${chunkIndex} of ${sessionId} is not stored`);
+/** The stored bytes of a chunk, read by its row's key (as every reader must), copied to a file. */
+async function storedChunkFile(chunk: Pick<Chunk, 'session_id' | 'chunk_index' | 's3_key'>): Promise<{ file: string; bytes: Buffer }> {
   const bytes = await platform.storage.getBytes(chunk.s3_key);
-  const file = path.join(workDir, sessionId, `chunk_${chunkIndex}.webm`);
+  const file = path.join(workDir, chunk.session_id, path.basename(chunk.s3_key));
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, bytes);
   return { file, bytes };
@@ -156,7 +155,7 @@ describe('the exam page in headless Chromium', () => {
     const durations: number[] = [];
     const files: string[] = [];
     for (const chunk of session.chunks) {
-      const { file, bytes } = await storedChunkFile(sessionId, chunk.chunk_index);
+      const { file, bytes } = await storedChunkFile(chunk);
       expect(chunk.content_sha256).toBe(sha256Hex(bytes));
       await decodeAlone(file);
       durations.push(await probeDurationSec(file));
@@ -241,10 +240,10 @@ describe('the exam page in headless Chromium', () => {
     expect(session.uploaded_chunks).toBe(count);
     for (const chunk of session.chunks) {
       expect(chunk.start_time_seconds).toBeCloseTo(5 * chunk.chunk_index, 0);
-      const { bytes } = await storedChunkFile(sessionId, chunk.chunk_index);
+      const { bytes } = await storedChunkFile(chunk);
       expect(sha256Hex(bytes)).toBe(chunk.content_sha256);
     }
-    expect(await platform.storage.list(`audio/${sessionId}/`)).toHaveLength(count);
+    expect(await platform.storage.listKeys(sessionBaseKey(sessionId))).toEqual(session.chunks.map((chunk) => chunk.s3_key));
     expect(await page.evaluate(() => window.earshot!.recorder.storedChunks().then((chunks) => chunks.length))).toBe(0);
     await context.close();
   }, 240_000);
@@ -303,7 +302,7 @@ describe('the exam page in headless Chromium', () => {
     expect(session.total_chunks).toBe(3);
     // The page was killed mid-chunk: the file ends where the last saved piece ended (ffmpeg notes the cut
     // element) and decodes up to there, its header being the first piece.
-    const { file } = await storedChunkFile(sessionId, 2);
+    const { file } = await storedChunkFile(session.chunks.find((chunk) => chunk.chunk_index === 2)!);
     const interruptedSec = await probeDurationSec(file);
     // Pieces are saved every second: about 2 s were recorded, at least the first piece must be there.
     expect(interruptedSec).toBeGreaterThan(0.8);

@@ -229,7 +229,7 @@ it('a stalled request that resumes after a retry stored the chunk cannot overwri
     expect(chunks[0]!.s3_key).toBe(retry.body.chunk!.s3_key);
     expect(sha256Hex(await objects.getBytes(chunks[0]!.s3_key))).toBe(sha256Hex(chunkBytes));
     // The late request's own bytes were removed: one object under the session's prefix.
-    expect(await objects.list(`audio/${sessionId}/`)).toEqual([chunks[0]!.s3_key]);
+    expect(await objects.listKeys(`audio/${sessionId}/`)).toEqual([chunks[0]!.s3_key]);
   } finally {
     for (const request of openRequests.splice(0)) request.destroy();
     objects.close();
@@ -254,7 +254,7 @@ it('cuts off a body that stops arriving, answers 408 UPLOAD_STALLED and frees th
       return attempt.status === 201 ? attempt : undefined;
     }, 10_000);
     expect(sha256Hex(await objects.getBytes(retry.body.chunk!.s3_key))).toBe(sha256Hex(chunkBytes));
-    expect(await objects.list(`audio/${sessionId}/`)).toEqual([retry.body.chunk!.s3_key]);
+    expect(await objects.listKeys(`audio/${sessionId}/`)).toEqual([retry.body.chunk!.s3_key]);
   } finally {
     for (const request of openRequests.splice(0)) request.destroy();
     objects.close();

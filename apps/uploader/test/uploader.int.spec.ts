@@ -124,7 +124,7 @@ describe('uploader over HTTP (real Postgres, Redis, S3)', () => {
     expect(conflict.type).toContain('application/problem+json');
     expect(conflict.body.code).toBe('CHUNK_CONFLICT');
     expect(sha256Hex(await storage().getBytes(first.body.chunk.s3_key))).toBe(sha256Hex(chunkBytes));
-    expect(await storage().list(`audio/${sessionId}/`)).toEqual([first.body.chunk.s3_key]);
+    expect(await storage().listKeys(`audio/${sessionId}/`)).toEqual([first.body.chunk.s3_key]);
   });
 
   it('lets exactly one of several concurrent uploads of an index store it', async () => {
@@ -178,7 +178,7 @@ describe('uploader over HTTP (real Postgres, Redis, S3)', () => {
       expect(result.type).toContain('application/problem+json');
       const session = await api('GET', `/api/audio/sessions/${sessionId}`, { token: candidate });
       expect(session.body.chunks.map((chunk: { chunk_index: number }) => chunk.chunk_index)).not.toContain(bad.index);
-      if (bad.index >= 0) expect(await storage().list(`audio/${sessionId}/chunk_${String(bad.index).padStart(4, '0')}_`)).toEqual([]);
+      if (bad.index >= 0) expect(await storage().listKeys(`audio/${sessionId}/chunk_${String(bad.index).padStart(4, '0')}_`)).toEqual([]);
     });
 
     it('rejects a non-multipart upload and bad JSON bodies', async () => {

@@ -1,4 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { DomainError } from './errors';
+import './formats';
 
 /** Wire formats of the audio session API (snake_case, as the exam page sends and reads them). */
 
@@ -15,9 +18,22 @@ const literalUnion = <T extends readonly string[]>(values: T) => Type.Union(valu
 
 export const Uuid = Type.String({ format: 'uuid' });
 
+/**
+ * A session id as a client may write it (hex digits in either case), decoded to the lower-case form every
+ * key, room and row uses. Input schemas only: validators that decode (libs/http typeBoxValidatorCompiler,
+ * Value.Decode) hand on the lower-case id, so the use cases never see another spelling.
+ */
+export const SessionIdInput = Type.Transform(Type.String({ pattern: '^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$' }))
+  .Decode((id) => id.toLowerCase())
+  .Encode((id) => id);
+
+/** One line of text a person typed: no control characters (U+0000 cannot even be stored in PostgreSQL text). */
+const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001f\\u007f]*$';
+const PlainText = (options: { minLength: number; maxLength: number }) => Type.String({ ...options, pattern: NO_CONTROL_CHARACTERS });
+
 export const CreateSessionBodySchema = Type.Object(
   {
-    test_session_id: Type.String({ minLength: 1, maxLength: 200 }),
+    test_session_id: PlainText({ minLength: 1, maxLength: 200 }),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { maxProperties: 50 })),
   },
   { additionalProperties: false },
@@ -26,16 +42,16 @@ export type CreateSessionBody = Static<typeof CreateSessionBodySchema>;
 
 export const CompleteSessionBodySchema = Type.Object(
   {
-    session_id: Uuid,
+    session_id: SessionIdInput,
     total_chunks: Type.Integer({ minimum: 0, maximum: 100_000 }),
   },
   { additionalProperties: false },
 );
 export type CompleteSessionBody = Static<typeof CompleteSessionBodySchema>;
 
-export const SessionParamsSchema = Type.Object({ id: Uuid });
+export const SessionParamsSchema = Type.Object({ id: SessionIdInput });
 
-/** Multipart text fields of POST /api/audio/upload-chunk; they must precede the `audio_chunk` file part. */
+/** Multipart text fields of POST /api/audio/upload-chunk, as numbers; they must precede the `audio_chunk` file part. */
 export const UploadChunkFieldsSchema = Type.Object({
   session_id: Uuid,
   chunk_index: Type.Integer({ minimum: 0, maximum: 99_999 }),
@@ -44,6 +60,43 @@ export const UploadChunkFieldsSchema = Type.Object({
 });
 export type UploadChunkFields = Static<typeof UploadChunkFieldsSchema>;
 export const UPLOAD_FILE_FIELD = 'audio_chunk';
+
+/** 0 to 99999 written the one way: no sign, no leading zeros, no exponent, no spaces. */
+const CHUNK_INDEX_TEXT = '^(0|[1-9][0-9]{0,4})$';
+/**
+ * A non-negative number as JSON writes it (exponents allowed, as JSON allows them): no sign, no leading zeros,
+ * no hex, no Infinity or NaN, no spaces. Ranges are checked on the number.
+ */
+const DECIMAL_TEXT = '^(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?$';
+const numberText = (pattern: string) =>
+  Type.Transform(Type.String({ pattern, maxLength: 32 }))
+    .Decode((text) => Number(text))
+    .Encode((value) => String(value));
+
+/** The same fields as the multipart body carries them: text, each name once, nothing else. */
+export const UploadChunkFieldsTextSchema = Type.Object(
+  {
+    session_id: SessionIdInput,
+    chunk_index: numberText(CHUNK_INDEX_TEXT),
+    start_time: numberText(DECIMAL_TEXT),
+    duration: Type.Optional(numberText(DECIMAL_TEXT)),
+  },
+  { additionalProperties: false },
+);
+export const UPLOAD_TEXT_FIELDS = Object.keys(UploadChunkFieldsTextSchema.properties) as (keyof UploadChunkFields)[];
+export const REQUIRED_UPLOAD_TEXT_FIELDS = UploadChunkFieldsTextSchema.required as (keyof UploadChunkFields)[];
+
+/** Reads the upload's text fields; anything not written exactly as the grammar says is VALIDATION. */
+export function parseUploadChunkFields(text: Record<string, string>): UploadChunkFields {
+  const invalid = (schema: typeof UploadChunkFieldsTextSchema | typeof UploadChunkFieldsSchema, value: unknown) => {
+    const first = Value.Errors(schema, value).First();
+    return new DomainError('VALIDATION', `Invalid field ${first?.path.slice(1) || '(body)'}: ${first?.message ?? 'invalid'}`);
+  };
+  if (!Value.Check(UploadChunkFieldsTextSchema, text)) throw invalid(UploadChunkFieldsTextSchema, text);
+  const fields: UploadChunkFields = Value.Decode(UploadChunkFieldsTextSchema, text);
+  if (!Value.Check(UploadChunkFieldsSchema, fields)) throw invalid(UploadChunkFieldsSchema, fields);
+  return fields;
+}
 
 export const ChunkSchema = Type.Object({
   id: Uuid,
@@ -119,12 +172,13 @@ export const ProblemSchema = Type.Object(
   { additionalProperties: true },
 );
 
-/**
- * Object key of one upload attempt of a chunk: each attempt writes its own object, and the chunk's row names the
- * one that won (`s3_key`), so a late attempt can neither overwrite nor delete it. Read keys from the row, never
- * rebuild them. PERSISTED VALUE: stored rows point at objects of this shape (and, before attempts, of
- * `chunk_{index}.webm`).
- */
-export const chunkObjectKey = (sessionId: string, chunkIndex: number, attempt: string): string =>
-  `audio/${sessionId}/chunk_${String(chunkIndex).padStart(4, '0')}_${attempt}.webm`;
 export const sessionBaseKey = (sessionId: string): string => `audio/${sessionId}/`;
+
+/**
+ * Object key of one upload attempt of a chunk, ending in its container's extension (`webm`, `ogg`, `mp4`, `wav`).
+ * Each attempt writes its own object and the chunk's row names the one that won (`s3_key`), so a late attempt can
+ * neither overwrite nor delete it. Read keys from the row, never rebuild them. PERSISTED VALUE: stored rows point
+ * at objects of this shape (and, before attempts and extensions, of `chunk_{index}.webm`, whatever it holds).
+ */
+export const chunkObjectKey = (sessionId: string, chunkIndex: number, attempt: string, extension: string): string =>
+  `${sessionBaseKey(sessionId)}chunk_${String(chunkIndex).padStart(4, '0')}_${attempt}.${extension}`;

@@ -5,3 +5,5 @@ export * from './logger';
 export * from './shutdown';
 export * from './client-error';
 export * from './server-options';
+export * from './json-body';
+export * from './typebox-validator';

@@ -4,7 +4,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  ListObjectsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -34,8 +34,8 @@ export interface ObjectStorage {
   getBytes(key: string): Promise<Buffer>;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
-  /** Every key under `prefix`, in key order (pages through the listing). */
-  list(prefix: string): Promise<string[]>;
+  /** Every key that starts with `prefix`, in key order. */
+  listKeys(prefix: string): Promise<string[]>;
   ensureBucket(): Promise<void>;
   ping(): Promise<void>;
   close(): void;
@@ -101,15 +101,15 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage {
     async delete(key) {
       await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
     },
-    async list(prefix) {
+    async listKeys(prefix) {
+      // ListObjects (v1) paged by the last key: s3rver's v2 continuation tokens use DES, which Node 20's
+      // OpenSSL 3 no longer has, so every truncated v2 listing fails there with a 500.
       const keys: string[] = [];
-      let ContinuationToken: string | undefined;
-      do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
+      for (;;) {
+        const page = await client.send(new ListObjectsCommand({ Bucket, Prefix: prefix, Marker: keys.at(-1) }));
         for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (ContinuationToken);
-      return keys.sort();
+        if (!page.IsTruncated || !page.Contents?.length) return keys;
+      }
     },
     async ensureBucket() {
       try {

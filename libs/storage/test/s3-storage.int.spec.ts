@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { startTestS3Server, type TestS3Server } from '@earshot/testing';
 import { createS3Storage, type ObjectStorage } from '../src';
@@ -34,6 +36,27 @@ describe('S3 storage (real S3-protocol server)', () => {
     expect(await storage.exists('k/x')).toBe(true);
     await storage.delete('k/x');
     expect(await storage.exists('k/x')).toBe(false);
+  });
+
+  it('lists the keys under a prefix, across pages', async () => {
+    const keys = Array.from({ length: 1_005 }, (_, index) => `list/a/${String(index).padStart(4, '0')}`);
+    // One more than a listing page (1,000 keys).
+    for (let start = 0; start < keys.length; start += 50) {
+      await Promise.all(keys.slice(start, start + 50).map((key) => storage.putStream(key, Readable.from([Buffer.from('x')]), 'text/plain')));
+    }
+    await storage.putStream('list/b/0', Readable.from([Buffer.from('x')]), 'text/plain');
+    expect(await storage.listKeys('list/a/')).toEqual(keys);
+    expect(await storage.listKeys('list/none/')).toEqual([]);
+    await storage.delete('list/b/0');
+    expect(await storage.listKeys('list/b/')).toEqual([]);
+  }, 60_000);
+
+  it('deletes the last object of a prefix without removing the test server\'s directory under a concurrent put', async () => {
+    // s3rver alone removes the emptied directory, and a put racing into it dies with ENOENT (libs/testing).
+    await storage.putStream('prefix/only', Readable.from([Buffer.from('x')]), 'text/plain');
+    await storage.delete('prefix/only');
+    expect(existsSync(path.join(server.directory, 'storage-spec', 'prefix'))).toBe(true);
+    expect(await storage.listKeys('prefix/')).toEqual([]);
   });
 
   it('rejects and stores nothing when the source stream fails', async () => {

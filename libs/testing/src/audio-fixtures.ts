@@ -49,4 +49,30 @@ export async function makeSpeechChunk(options: SpeechChunkOptions): Promise<{ pa
   return { path: output, bytes: readFileSync(output) };
 }
 
+/** Containers the exam page's browsers record in; `mp4` keeps ffmpeg's default layout, the index (moov) last. */
+export type ChunkContainer = 'webm' | 'ogg' | 'wav' | 'mp4' | 'mp4-faststart' | 'mp4-fragmented';
+
+const CONTAINER_ARGS: Record<Exclude<ChunkContainer, 'webm'>, { ext: string; args: string[] }> = {
+  ogg: { ext: 'ogg', args: ['-c:a', 'copy', '-f', 'ogg'] },
+  wav: { ext: 'wav', args: ['-c:a', 'pcm_s16le', '-f', 'wav'] },
+  mp4: { ext: 'mp4', args: ['-c:a', 'aac', '-b:a', '64k', '-f', 'mp4'] },
+  'mp4-faststart': { ext: 'mp4', args: ['-c:a', 'aac', '-b:a', '64k', '-movflags', '+faststart', '-f', 'mp4'] },
+  // What Safari's MediaRecorder writes: an empty index up front, then fragments.
+  'mp4-fragmented': { ext: 'mp4', args: ['-c:a', 'aac', '-b:a', '64k', '-movflags', 'frag_keyframe+empty_moov', '-f', 'mp4'] },
+};
+
+/** The same speech chunk in another container (ffmpeg remux or encode of `makeSpeechChunk`'s webm). Cached. */
+export async function makeSpeechChunkIn(container: ChunkContainer, options: SpeechChunkOptions): Promise<{ path: string; bytes: Buffer }> {
+  const webm = await makeSpeechChunk(options);
+  if (container === 'webm') return webm;
+  const { ext, args } = CONTAINER_ARGS[container];
+  const output = webm.path.replace(/\.webm$/, `.${container}.${ext}`);
+  if (!existsSync(output)) {
+    const tmp = `${output}.${process.pid}.tmp`;
+    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', webm.path, ...args, tmp]);
+    await run('mv', [tmp, output]);
+  }
+  return { path: output, bytes: readFileSync(output) };
+}
+
 export const sha256Hex = (bytes: Buffer | Uint8Array): string => createHash('sha256').update(bytes).digest('hex');

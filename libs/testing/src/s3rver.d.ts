@@ -8,8 +8,14 @@ declare module 's3rver' {
     allowMismatchedSignatures?: boolean;
     configureBuckets?: { name: string; configs?: Buffer[] }[];
   }
+  /** s3rver's file-backed store (lib/stores/filesystem.js); only what the harness patches. */
+  interface FilesystemStore {
+    getResourcePath(bucket: string, key: string, resource: string): string;
+    deleteObject(bucket: string, key: string): Promise<void>;
+  }
   export default class S3rver {
     constructor(options: S3rverOptions);
+    store: FilesystemStore;
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }

@@ -11,7 +11,7 @@ import {
   type UploadChunkFields,
 } from '@earshot/contracts';
 import type { AudioChunkRow } from '@earshot/db';
-import { CONTENT_TYPES, MAGIC_BYTES_NEEDED, detectAudioContainer } from './audio-container';
+import { CONTENT_TYPES, FILE_EXTENSIONS, MAGIC_BYTES_NEEDED, detectAudioContainer } from './audio-container';
 import { loadSession } from './load-session';
 import type { SessionDeps } from './ports';
 import { toChunkDto } from './session.mapper';
@@ -20,6 +20,11 @@ export interface AppendChunkInput {
   fields: UploadChunkFields;
   /** The file's bytes as they arrive; never buffered whole. */
   file: Readable;
+  /**
+   * Runs once the file's bytes are stored, before the chunk counts as uploaded; throwing rejects the upload and
+   * removes what was stored (the route refuses parts sent after the file this way).
+   */
+  afterFile?: () => Promise<void>;
 }
 
 export interface AppendChunkResult {
@@ -46,7 +51,7 @@ export async function appendChunk(
   const { session_id: sessionId, chunk_index: chunkIndex } = input.fields;
   const watchdog = watchIdle(input.file, deps.limits.uploadIdleTimeoutMs);
   try {
-    return await storeChunk(deps, principal, input.fields, watchdog.stream);
+    return await storeChunk(deps, principal, input.fields, watchdog.stream, input.afterFile);
   } catch (error) {
     // Whatever was not read is drained (or, for a destroyed stream, dropped); the route closes the connection.
     watchdog.stream.resume();
@@ -67,6 +72,7 @@ async function storeChunk(
   principal: Principal,
   fields: UploadChunkFields,
   file: Readable,
+  afterFile?: () => Promise<void>,
 ): Promise<AppendChunkResult> {
   const { session_id: sessionId, chunk_index: chunkIndex } = fields;
   const session = await loadSession(deps, principal, sessionId, 'write');
@@ -84,7 +90,7 @@ async function storeChunk(
   }
 
   const claimToken = randomUUID();
-  const key = chunkObjectKey(sessionId, chunkIndex, claimToken.replace(/-/g, '').slice(0, 16));
+  const key = chunkObjectKey(sessionId, chunkIndex, claimToken.replace(/-/g, '').slice(0, 16), FILE_EXTENSIONS[container]);
   const claim = await deps.chunks.claim({
     claimToken,
     sessionId,
@@ -111,6 +117,7 @@ async function storeChunk(
   });
   try {
     await Promise.all([deps.storage.putStream(key, meter, CONTENT_TYPES[container]), pipeline(body, meter)]);
+    await afterFile?.();
   } catch (error) {
     meter.destroy();
     await abandonAttempt(deps, sessionId, chunkId, claimToken, key);

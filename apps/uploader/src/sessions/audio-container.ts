@@ -8,6 +8,14 @@ export const CONTENT_TYPES: Record<AudioContainer, string> = {
   wav: 'audio/wav',
 };
 
+/** File extension of each container's object key. */
+export const FILE_EXTENSIONS: Record<AudioContainer, string> = {
+  webm: 'webm',
+  ogg: 'ogg',
+  mp4: 'mp4',
+  wav: 'wav',
+};
+
 /** Bytes needed to recognise every supported container. */
 export const MAGIC_BYTES_NEEDED = 12;
 

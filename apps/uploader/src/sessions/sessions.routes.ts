@@ -1,19 +1,15 @@
-import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Value } from '@sinclair/typebox/value';
 import {
   CompleteSessionBodySchema,
   CreateSessionBodySchema,
   DomainError,
+  isDomainError,
   ProblemSchema,
   SessionAccessSchema,
   SessionParamsSchema,
   SessionSchema,
   SessionWithChunksSchema,
-  UPLOAD_FILE_FIELD,
-  UploadChunkFieldsSchema,
   UploadChunkReplySchema,
-  type UploadChunkFields,
 } from '@earshot/contracts';
 import { principalOf } from '@earshot/http';
 import { appendChunk } from './append-chunk';
@@ -22,6 +18,7 @@ import { createSession } from './create-session';
 import { getSession } from './get-session';
 import { getSessionAccess } from './get-session-access';
 import type { SessionDeps } from './ports';
+import { asMalformedBody, readUploadRequest } from './upload-request';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 
@@ -59,35 +56,18 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<{ deps: SessionDeps }> = 
     async (request, reply) => {
       if (!request.isMultipart()) throw new DomainError('UNSUPPORTED_MEDIA', 'Send multipart/form-data');
       const principal = principalOf(request);
-      const file = await request.file();
-      if (!file) throw new DomainError('VALIDATION', `The ${UPLOAD_FILE_FIELD} file part is missing`);
-      if (file.fieldname !== UPLOAD_FILE_FIELD) {
-        file.file.resume();
-        throw new DomainError('VALIDATION', `The file part must be named ${UPLOAD_FILE_FIELD}`);
-      }
-      const fields = readFields(file);
-      const result = await appendChunk(deps, principal, { fields, file: file.file });
+      const upload = await readUploadRequest(request);
+      const file = upload.file.file;
+      const result = await appendChunk(deps, principal, { fields: upload.fields, file, afterFile: upload.expectEnd }).catch((error: unknown) => {
+        // A file stream destroyed with an error failed while parsing the request body: the client's fault,
+        // whatever appendChunk was doing with the bytes (it has removed what it stored).
+        const bodyError: unknown = file.errored;
+        throw bodyError === null || isDomainError(error) ? error : asMalformedBody(bodyError);
+      });
+      // A duplicate is answered without storing, so appendChunk never ran the check: parts after its file are
+      // refused all the same.
+      await upload.expectEnd();
       return reply.code(result.duplicate ? 200 : 201).send(result);
     },
   );
 };
-
-/** Text fields sent before the file. Streaming needs them first: we know the target before the bytes arrive. */
-function readFields(file: MultipartFile): UploadChunkFields {
-  const raw: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(file.fields)) {
-    const value = Array.isArray(entry) ? entry[0] : entry;
-    if (value && value.type === 'field') raw[name] = String(value.value);
-  }
-  if (!('session_id' in raw) || !('chunk_index' in raw) || !('start_time' in raw)) {
-    file.file.resume();
-    throw new DomainError('FIELD_ORDER', 'Send session_id, chunk_index and start_time before the audio_chunk file');
-  }
-  const converted = Value.Convert(UploadChunkFieldsSchema, raw);
-  if (!Value.Check(UploadChunkFieldsSchema, converted)) {
-    file.file.resume();
-    const first = Value.Errors(UploadChunkFieldsSchema, converted).First();
-    throw new DomainError('VALIDATION', `Invalid field ${first?.path.slice(1) ?? ''}: ${first?.message ?? 'invalid'}`);
-  }
-  return converted;
-}

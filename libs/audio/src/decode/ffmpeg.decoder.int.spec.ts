@@ -70,6 +70,22 @@ describe('ffmpeg decoder (real ffmpeg)', () => {
     expect(replayed[16000]).toBeCloseTo(viaFfmpeg[16000]!, 6);
   });
 
+  it('decodes an MP4 whose index (moov) follows the data, from a stream, from bytes and in blocks', async () => {
+    // Long enough that ffmpeg's probe buffer on a pipe cannot hold the data before the index (about 250 KB).
+    const long = concat(fx.file('long.wav'), [wav, silence(fx.file('z30.wav'), 30)]);
+    const moovAtEnd = encode(long, fx.file('end.mp4'), ['-c:a', 'aac', '-b:a', '64k']);
+    const head = readFileSync(moovAtEnd);
+    expect(head.indexOf('moov')).toBeGreaterThan(head.indexOf('mdat'));
+    const fromFile = await decodeToPcm(moovAtEnd);
+    expect(Math.abs(fromFile.length - expectedSamples(long))).toBeLessThan(16000 * 0.1);
+    expect((await decodeToPcm(createReadStream(moovAtEnd))).length).toBe(fromFile.length);
+    expect((await decodeToPcm(createReadStream(moovAtEnd), { inProcess: false })).length).toBe(fromFile.length);
+    expect((await decodeToPcm(readFileSync(moovAtEnd))).length).toBe(fromFile.length);
+    let streamed = 0;
+    for await (const block of streamPcm(createReadStream(moovAtEnd))) streamed += block.length;
+    expect(streamed).toBe(fromFile.length);
+  });
+
   it('decodes bytes of other formats through ffmpeg', async () => {
     const flac = encode(wav, fx.file('clip.flac'), ['-c:a', 'flac']);
     const pcm = await decodeToPcm(readFileSync(flac));

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
-import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { AudioDecodeError } from './audio-decode.error';
 import { decodeWav, isWav } from './wav.decoder';
 import { decodeWebmOpus, isWebm, OPUS_NATIVE_RATES } from './webm-opus.decoder';
@@ -113,6 +117,80 @@ async function bufferSmallStream(
     }
   }
   return Readable.from(replay());
+}
+
+/** Bytes that identify every container `needsSeekableInput` asks about. */
+const CONTAINER_MAGIC_BYTES = 12;
+
+/**
+ * ISO BMFF (MP4, M4A, MOV, 3GP) may keep its index (`moov`) after the data, and ffmpeg cannot seek back in a
+ * pipe: it then decodes nothing and exits 0. Such input is decoded from a file.
+ */
+export const needsSeekableInput = (head: Uint8Array): boolean =>
+  head.length >= 8 && Buffer.from(head.subarray(4, 8)).toString('latin1') === 'ftyp';
+
+/** Reads at least `count` bytes of a stream (fewer if it ends) and gives back a stream that still has them. */
+async function peekStream(stream: NodeJS.ReadableStream, count: number): Promise<{ head: Buffer; stream: NodeJS.ReadableStream }> {
+  const iterator = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  let sizeBytes = 0;
+  let ended = false;
+  while (sizeBytes < count) {
+    let next: IteratorResult<Buffer | string>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      throw new AudioDecodeError('INPUT_ERROR', 'input stream failed', '', { cause: error });
+    }
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    const part = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    parts.push(part);
+    sizeBytes += part.length;
+  }
+  async function* replay(): AsyncGenerator<Buffer> {
+    yield* parts;
+    if (ended) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    }
+  }
+  return { head: Buffer.concat(parts, sizeBytes), stream: Readable.from(replay()) };
+}
+
+interface PreparedInput {
+  input: AudioInput;
+  /** Removes the temporary file, if one was written. */
+  release(): Promise<void>;
+}
+
+/** Input that ffmpeg can decode as given; bytes or streams of a container that needs seeking become a temporary file. */
+async function prepareInput(input: AudioInput): Promise<PreparedInput> {
+  const none = { release: async () => undefined };
+  if (typeof input === 'string') return { input, ...none };
+  let head: Uint8Array = input instanceof Uint8Array ? input : Buffer.alloc(0);
+  let source: AudioInput = input;
+  if (!(input instanceof Uint8Array)) {
+    const peeked = await peekStream(input, CONTAINER_MAGIC_BYTES);
+    head = peeked.head;
+    source = peeked.stream;
+  }
+  if (!needsSeekableInput(head)) return { input: source, ...none };
+  const dir = await mkdtemp(path.join(tmpdir(), 'earshot-decode-'));
+  const release = () => rm(dir, { recursive: true, force: true });
+  const file = path.join(dir, 'input.mp4');
+  try {
+    if (source instanceof Uint8Array) await writeFile(file, source);
+    else await pipeline(source, createWriteStream(file));
+  } catch (error) {
+    await release();
+    throw new AudioDecodeError('INPUT_ERROR', 'input stream failed', '', { cause: error });
+  }
+  return { input: file, release };
 }
 
 /** Bytes become a stream for ffmpeg's stdin; paths and streams pass through. */
@@ -243,6 +321,15 @@ function toFloat32(buffer: Buffer): Float32Array {
 /** Decodes any audio or video container to mono float PCM (16 kHz by default). Throws AudioDecodeError. */
 export async function decodeToPcm(input: AudioInput, opts: DecodeToPcmOptions = {}): Promise<Float32Array> {
   if (opts.signal?.aborted) throw new AudioDecodeError('ABORTED', 'decode aborted before start');
+  const prepared = await prepareInput(input);
+  try {
+    return await decodePrepared(prepared.input, opts);
+  } finally {
+    await prepared.release();
+  }
+}
+
+async function decodePrepared(input: AudioInput, opts: DecodeToPcmOptions): Promise<Float32Array> {
   let source = input;
   if (wantsInProcess(opts) && typeof source !== 'string' && !(source instanceof Uint8Array)) {
     source = await bufferSmallStream(source, opts.inProcessMaxBytes ?? DEFAULT_IN_PROCESS_MAX_BYTES);
@@ -276,7 +363,14 @@ export async function* streamPcm(input: AudioInput, opts: StreamPcmOptions = {})
   const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
   const blockSamples = opts.blockSamples ?? sampleRate * 30;
   const blockBytes = blockSamples * BYTES_PER_SAMPLE;
-  const running = startDecode(asFfmpegInput(input), opts);
+  const prepared = await prepareInput(input);
+  let running: RunningDecode;
+  try {
+    running = startDecode(asFfmpegInput(prepared.input), opts);
+  } catch (error) {
+    await prepared.release();
+    throw error;
+  }
   const block = Buffer.alloc(blockBytes);
   let filled = 0;
   let totalSamples = 0;
@@ -304,6 +398,8 @@ export async function* streamPcm(input: AudioInput, opts: StreamPcmOptions = {})
     finished = true;
   } finally {
     if (!finished) running.kill();
+    await running.done.catch(() => undefined);
+    await prepared.release();
   }
 }
 
