@@ -86,7 +86,10 @@ describe('chunks in every recorder container', () => {
       expect({ container, status: uploaded.status }).toEqual({ container, status: 201 });
       expect({ container, key: uploaded.body.chunk.s3_key, type: uploaded.body.chunk.content_type }).toEqual({
         container,
-        key: `audio/${sessionId}/chunk_${String(index).padStart(4, '0')}${extension}`,
+        // chunk_{index}_{attempt}.{extension}: the attempt is 16 hex digits of the upload's claim token.
+        key: expect.stringMatching(
+          new RegExp(`^audio/${sessionId}/chunk_${String(index).padStart(4, '0')}_[0-9a-f]{16}\\${extension}$`),
+        ),
         type: contentType,
       });
     }

@@ -518,7 +518,8 @@ function buildCases(sessionId: string, firstIndex: number): HostileCase[] {
     raw(
       `GET a session by ${id.length > 40 ? `${id.slice(0, 12)}…${id.slice(-12)} (${id.length} chars)` : id}`,
       { method: 'GET', path: `/api/audio/sessions/${id}`, headers: [auth] },
-      'VALIDATION',
+      // A path segment longer than the router's limit (100 characters) is refused as a URL, not as an id.
+      id.length > 100 ? 'URI_TOO_LONG' : 'VALIDATION',
     );
   }
   raw(

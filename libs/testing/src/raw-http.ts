@@ -138,12 +138,12 @@ export async function sendRaw(baseUrl: string, request: RawRequest): Promise<Raw
     socket.on('data', (data: Buffer) => {
       received.push(data);
       // Answer complete: no need to wait for the server to close (it may keep reading a body we never send).
-      if (parseResponse(Buffer.concat(received)).complete) socket.destroy();
+      if (parseRawResponse(Buffer.concat(received)).complete) socket.destroy();
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(timer);
-      resolve({ ...parseResponse(Buffer.concat(received)), timedOut, durationMs: performance.now() - started });
+      resolve({ ...parseRawResponse(Buffer.concat(received)), timedOut, durationMs: performance.now() - started });
     });
     socket.write(payload, () => {
       if (request.halfClose) socket.end();
@@ -152,7 +152,7 @@ export async function sendRaw(baseUrl: string, request: RawRequest): Promise<Raw
 }
 
 /** Parses the final (non-1xx) response in `raw`; `complete` once its body has fully arrived. */
-function parseResponse(raw: Buffer): Omit<RawResponse, 'timedOut' | 'durationMs'> & { complete: boolean } {
+function parseRawResponse(raw: Buffer): Omit<RawResponse, 'timedOut' | 'durationMs'> & { complete: boolean } {
   let text = raw.toString('latin1');
   for (;;) {
     const end = text.indexOf('\r\n\r\n');

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, pipeline as pipelineCallback, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   CHUNK_STAGES,
@@ -229,8 +229,9 @@ function watchIdle(source: Readable, idleMs: number): { stream: Readable; readon
     Math.max(50, Math.min(1_000, Math.floor(idleMs / 4))),
   );
   timer.unref();
-  source.once('error', (error) => watched.destroy(error));
-  source.pipe(watched);
+  // pipeline() also turns a source that closes without ending (the multipart body ended inside the file)
+  // into an error on `watched`, instead of leaving its reader waiting.
+  pipelineCallback(source, watched, () => undefined);
   return {
     stream: watched,
     get fired() {
@@ -292,6 +293,9 @@ function readOne(stream: Readable): Promise<Buffer | null> {
     const piece = stream.read() as Buffer | null;
     if (piece !== null) return resolve(piece);
     if (stream.readableEnded) return resolve(null);
+    // Failed or closed before we looked (the multipart body ended early): no event will come any more.
+    if (stream.errored) return reject(stream.errored);
+    if (stream.destroyed) return reject(Object.assign(new Error('closed early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
     const cleanup = () => {
       stream.off('readable', onReadable);
       stream.off('end', onEnd);
