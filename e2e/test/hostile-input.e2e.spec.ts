@@ -1,3 +1,4 @@
+import { io, type Socket } from 'socket.io-client';
 import { signDevelopmentToken } from '@earshot/auth';
 import { ERRORS, sessionBaseKey, type ErrorCode } from '@earshot/contracts';
 import { createChunksRepository, createDatabase, type DatabaseHandle } from '@earshot/db';
@@ -94,6 +95,7 @@ interface HostileCase {
 }
 
 const NIL_UUID = '00000000-0000-4000-8000-000000000000';
+const b64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const UPLOAD = '/api/audio/upload-chunk';
 
 function buildCases(sessionId: string, firstIndex: number): HostileCase[] {
@@ -794,5 +796,173 @@ describe('hostile input through the gateway', () => {
       const stored = (await chunks.listBySession(sessionId)).filter((row) => row.uploadStatus === 'uploaded');
       expect(stored).toHaveLength(WARM_UP_UPLOADS + BASELINE_UPLOADS + honestRuns[at]!.latenciesMs.length);
     }
+  }, 120_000);
+
+  it('answers socket.io abuse with refusals only: bad handshakes, malformed subscribes, floods; the notifier stays up', async () => {
+    const url = stack.url;
+    const known = new Set<string>(Object.keys(ERRORS));
+    const own = await newSession(hostileToken);
+    const expired = await signDevelopmentToken({
+      userId: 'hostile',
+      role: 'candidate',
+      orgId: 'org-hostile',
+      secret: SECRET,
+      expiresIn: '-1m',
+    });
+    const otherOrg = await signDevelopmentToken({
+      userId: 'other',
+      role: 'proctor',
+      orgId: 'org-else',
+      secret: SECRET,
+    });
+
+    const connect = (auth: unknown, options: Record<string, unknown> = {}) =>
+      new Promise<{ socket?: Socket; error?: string }>((resolve) => {
+        const socket = io(url, {
+          auth: auth as Record<string, unknown>,
+          transports: ['websocket'],
+          reconnection: false,
+          timeout: 10_000,
+          ...options,
+        });
+        const refused = (reason: string) => {
+          clearTimeout(timer);
+          socket.close();
+          resolve({ error: reason });
+        };
+        // A handshake above the server's message limit closes the connection without a connect_error.
+        const timer = setTimeout(() => refused('no answer'), 15_000);
+        socket.io.once('close', (reason) => refused(`closed: ${reason}`));
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          resolve({ socket });
+        });
+        socket.once('connect_error', (error) => refused(error.message));
+      });
+
+    // Handshakes that must be refused.
+    const handshakes: [string, unknown][] = [
+      ['no auth at all', undefined],
+      ['an empty auth object', {}],
+      ['a token that is a number', { token: 42 }],
+      ['a token that is an object', { token: { sub: 'x' } }],
+      ['an empty token', { token: '' }],
+      ['a token of 64 kB (above the 16 kB message limit)', { token: 'e'.repeat(64 * 1024) }],
+      ['a forged token', { token: forgedToken }],
+      ['an expired token', { token: expired }],
+      ['a token with a NUL byte', { token: `${hostileToken}\u0000` }],
+      ['three dots', { token: '...' }],
+      [
+        'an unsigned token (alg none)',
+        {
+          token: `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'hostile', role: 'admin', org: 'org-hostile', exp: 4102444800 })}.`,
+        },
+      ],
+    ];
+    const refusedHandshakes: string[] = [];
+    for (const [name, auth] of handshakes) {
+      const result = await connect(auth);
+      if (result.socket) {
+        result.socket.close();
+        refusedHandshakes.push(`${name}: connected`);
+      }
+    }
+    expect(refusedHandshakes).toEqual([]);
+
+    // Malformed subscribes on an authenticated socket: each answered with a refusal from the catalogue.
+    const payloads: [string, unknown][] = [
+      ['undefined', undefined],
+      ['null', null],
+      ['a number', 42],
+      ['a string', own],
+      ['an array', [own]],
+      ['an empty object', {}],
+      ['session_id a number', { session_id: 42 }],
+      ['session_id null', { session_id: null }],
+      ['session_id an object', { session_id: { $ne: null } }],
+      ['session_id an array', { session_id: [own] }],
+      ['session_id empty', { session_id: '' }],
+      ['session_id 10 kB', { session_id: 'a'.repeat(10_000) }],
+      ['session_id with a NUL byte', { session_id: `${own}\u0000` }],
+      ['session_id with spaces', { session_id: ` ${own} ` }],
+      ['session_id as a urn', { session_id: `urn:uuid:${own}` }],
+      ['session_id without dashes', { session_id: own.replace(/-/g, '') }],
+      ['session_id in braces', { session_id: `{${own}}` }],
+      ['session_id a path', { session_id: '../../etc/passwd' }],
+      ['session_id a SQL fragment', { session_id: "' or '1'='1" }],
+      ['a __proto__ key', JSON.parse(`{"__proto__": {"polluted": true}, "session_id": "${NIL_UUID}"}`) as unknown],
+      ['an unknown session', { session_id: NIL_UUID }],
+      ['extra properties', { session_id: NIL_UUID, org: 'org-hostile', role: 'admin' }],
+      ['true', true],
+      ['session_id true', { session_id: true }],
+      ['session_id a float', { session_id: 1.5 }],
+      ['session_id "null"', { session_id: 'null' }],
+      ['session_id with a Cyrillic letter', { session_id: `\u0430${own.slice(1)}` }],
+      ['session_id with a trailing newline', { session_id: `${own}\n` }],
+      ['session_id a regular expression source', { session_id: '.*' }],
+      ['session_id one digit short', { session_id: own.slice(0, -1) }],
+      ['session_id one digit long', { session_id: `${own}0` }],
+      ['session_id percent-encoded', { session_id: encodeURIComponent(`${own}/`) }],
+    ];
+    const { socket } = await connect({ token: hostileToken });
+    expect(socket).toBeDefined();
+    const answers: string[] = [];
+    for (const [name, payload] of payloads) {
+      // A fresh socket every few cases keeps the per-socket subscribe budget out of these answers.
+      const { socket: fresh } = await connect({ token: hostileToken });
+      const ack = (await fresh!.timeout(10_000).emitWithAck('subscribe', payload as never)) as {
+        ok: boolean;
+        code?: string;
+      };
+      fresh!.close();
+      if (ack.ok !== false || !ack.code || !known.has(ack.code)) answers.push(`${name}: ${JSON.stringify(ack)}`);
+    }
+    expect(answers).toEqual([]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+
+    // Another org's proctor cannot follow the hostile candidate's session.
+    const { socket: outsider } = await connect({ token: otherOrg });
+    expect(await outsider!.timeout(10_000).emitWithAck('subscribe', { session_id: own })).toEqual({
+      ok: false,
+      code: 'FORBIDDEN',
+    });
+    outsider!.close();
+
+    // Events the server does not know, no ack callbacks, many arguments, a binary payload: ignored, no crash.
+    socket!.emit('unsubscribe', { session_id: NIL_UUID });
+    socket!.emit('subscribe', { session_id: NIL_UUID });
+    (socket!.emit as (...args: unknown[]) => void)('no-such-event', { a: 1 });
+    (socket!.emit as (...args: unknown[]) => void)('subscribe', ...Array.from({ length: 50 }, (_, at) => at));
+    socket!.emit('subscribe', Buffer.alloc(1024, 1) as never);
+
+    // A flood: past the budget, RATE_LIMITED; far past it, the socket is cut off.
+    const flood = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        socket!
+          .timeout(10_000)
+          .emitWithAck('subscribe', { session_id: own })
+          .catch(() => ({ ok: false, code: 'NO_ANSWER' })),
+      ),
+    );
+    expect(flood.some((ack) => (ack as { code?: string }).code === 'RATE_LIMITED')).toBe(true);
+    expect(flood.every((ack) => (ack as { ok: boolean }).ok || known.has((ack as { code: string }).code))).toBe(true);
+    socket!.close();
+
+    // A message above the socket's size limit closes that socket only.
+    const { socket: big } = await connect({ token: hostileToken });
+    const closed = new Promise<string>((resolve) => big!.once('disconnect', resolve));
+    big!.emit('subscribe', { session_id: 'x'.repeat(2 * 1024 * 1024) } as never);
+    expect(await closed).toBeTruthy();
+
+    // The notifier is ready, and an honest subscriber is answered.
+    const ready = await fetch(`${stack.services.notifier!.url}/ready`);
+    expect(ready.status).toBe(200);
+    const { socket: honest } = await connect({ token: hostileToken });
+    expect(await honest!.timeout(10_000).emitWithAck('subscribe', { session_id: own })).toEqual({ ok: true });
+    honest!.close();
+    console.log(
+      `hostile-input socket.io: ${handshakes.length} handshakes refused, ${payloads.length} malformed subscribes refused, ` +
+        `a flood limited, an oversized message cut off`,
+    );
   }, 120_000);
 });
