@@ -39,6 +39,8 @@ const STALL_RATIO = Number(values['stall-ratio']);
 /** Pause between faults. */
 const GAP_MS = quick ? 2_500 : 4_000;
 const S3_OUTAGE_MS = 10_000;
+/** How long Redis and PostgreSQL stay down when restarted. */
+const DATABASE_DOWN_MS = 3_000;
 const QUIESCENCE_TIMEOUT_MS = quick ? 150_000 : 300_000;
 const SECRET = 'chaos-secret';
 const ORG = 'org-chaos';
@@ -139,11 +141,11 @@ async function main(): Promise<number> {
         s3switch.failing = false;
       });
       await sleep(GAP_MS);
-      await fault('restart Redis', () => redis.restart());
+      await fault(`restart Redis (down ${DATABASE_DOWN_MS / 1000} s)`, () => redis.restart(DATABASE_DOWN_MS));
       await sleep(GAP_MS);
       await killAnalyzer();
       await sleep(GAP_MS);
-      await fault('restart PostgreSQL', () => postgres.restart());
+      await fault(`restart PostgreSQL (down ${DATABASE_DOWN_MS / 1000} s)`, () => postgres.restart(DATABASE_DOWN_MS));
       await sleep(GAP_MS);
       await killAnalyzer();
       await sleep(GAP_MS);
@@ -157,7 +159,7 @@ async function main(): Promise<number> {
       await killAnalyzer();
     };
     // The pages' pace spreads their chunks over the whole fault plan, so every fault happens under load.
-    const planMs = 10 * GAP_MS + S3_OUTAGE_MS + 4 * (GAP_MS / 2) + 8 * 4_000;
+    const planMs = 10 * GAP_MS + S3_OUTAGE_MS + 2 * DATABASE_DOWN_MS + 4 * (GAP_MS / 2) + 8 * 4_000;
     const paceMs = planMs / CHUNKS;
     say(`load: ${PAGES} pages x ${CHUNKS} chunks (${PAGES * CHUNKS}), a chunk per page every ${(paceMs / 1000).toFixed(1)} s (+-25% jitter); stall ratio ${STALL_RATIO}`);
 
@@ -258,7 +260,8 @@ async function main(): Promise<number> {
     const failureReasons: Record<string, number> = {};
     for (const row of failedChunks) failureReasons[row.failure_reason ?? '(none)'] = (failureReasons[row.failure_reason ?? '(none)'] ?? 0) + 1;
     const strandedReceiving = chunkRows.filter((row) => row.upload_status !== 'uploaded');
-    const duplicatedAnalyses = [...processedEvents.values()].filter((n) => n > 1).length;
+    const analysedTwice = [...processedEvents.entries()].filter(([, n]) => n > 1).map(([key, n]) => `${key} x${n}`);
+    const duplicatedAnalyses = analysedTwice.length;
     const missingProcessedEvents = uploadedRows.filter((row) => !processedEvents.has(`${row.session_id}:${row.chunk_index}`)).length;
     const { rows: sessionRows } = await db.query<{ id: string; status: string; summary: unknown; missing_chunk_indexes: number[] }>(
       'select id, status, summary, missing_chunk_indexes from audio_sessions',
@@ -318,6 +321,7 @@ async function main(): Promise<number> {
       checks,
       figures,
       lost: lost.slice(0, 50),
+      analysedTwice: analysedTwice.slice(0, 50),
       pageErrors: pageErrors.slice(0, 20),
       totalSec: Math.round((Date.now() - started) / 1000),
     };
@@ -342,6 +346,7 @@ async function main(): Promise<number> {
       '',
       ...Object.entries(figures).map(([name, value]) => `- ${name}: ${typeof value === 'object' ? JSON.stringify(value) : value}`),
       ...(lost.length ? ['', '## Lost chunks (first 50)', '', ...lost.slice(0, 50).map((entry) => `- ${entry}`)] : []),
+      ...(analysedTwice.length ? ['', '## Chunks with more than one chunk_processed', '', ...analysedTwice.slice(0, 50).map((entry) => `- ${entry}`)] : []),
       ...(pageErrors.length ? ['', '## Page errors', '', ...pageErrors.slice(0, 20).map((entry) => `- ${entry}`)] : []),
       '',
     ].join('\n');

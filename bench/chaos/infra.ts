@@ -44,7 +44,8 @@ function postgresBinDir(): string {
 export interface ChaosPostgres {
   url: string;
   port: number;
-  restart(): Promise<void>;
+  /** Fast shutdown, `downMs` with nothing listening, start again. */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -82,8 +83,9 @@ export async function startPostgres(dir: string): Promise<ChaosPostgres> {
   return {
     url,
     port,
-    restart: async () => {
+    restart: async (downMs = 0) => {
       await stop();
+      await sleep(downMs);
       await start();
     },
     stop,
@@ -92,7 +94,8 @@ export async function startPostgres(dir: string): Promise<ChaosPostgres> {
 
 export interface ChaosRedis {
   url: string;
-  restart(): Promise<void>;
+  /** SIGTERM (SHUTDOWN), `downMs` with nothing listening, start again from the append-only file. */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -121,8 +124,9 @@ export async function startRedis(dir: string): Promise<ChaosRedis> {
   await start();
   return {
     url: `redis://127.0.0.1:${port}`,
-    restart: async () => {
+    restart: async (downMs = 0) => {
       await stop();
+      await sleep(downMs);
       await start();
     },
     stop,
