@@ -42,9 +42,10 @@ export async function buildApp(deps: NotifierDeps): Promise<FastifyInstance> {
     log: app.log,
   });
   app.decorate('io', io);
-  // Disconnect clients first (they reconnect to another instance), then stop the adapter's subscriptions.
+  // Close the clients' connections first, then stop the adapter's subscriptions. Only the transport is closed:
+  // a socket.io DISCONNECT packet (disconnectSockets) tells the client it was expelled and it never reconnects,
+  // so every page would go deaf at each deploy. A closed transport makes it reconnect (to another instance).
   app.addHook('preClose', async () => {
-    io.local.disconnectSockets(true);
     io.engine.close();
     await io.of('/').adapter.close();
   });

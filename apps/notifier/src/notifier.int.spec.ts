@@ -275,4 +275,14 @@ describe('notifier (real Redis, two instances)', () => {
     expect(gotCandidate.map((event) => event.session_id)).toEqual([marker]);
     expect(gotOtherOrg.map((event) => event.session_id)).toEqual([marker]);
   });
+  it('closes its clients so that they reconnect: a shutdown is a lost transport, not an expulsion', async () => {
+    const url = await startInstance();
+    const instance = instances.pop()!;
+    const client = await connect(url, { token: await token() });
+    const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
+    await instance.app.close();
+    await Promise.all(instance.redis.map((connection) => connection.quit()));
+    // 'io server disconnect' would make socket.io-client give up for good (no automatic reconnection).
+    expect(await disconnected).toBe('transport close');
+  });
 });

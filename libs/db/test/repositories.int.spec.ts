@@ -107,8 +107,12 @@ describe('sessions and chunks repositories (real PostgreSQL)', () => {
     const row = await chunks.saveStageResult(session.id, 2, { stage: 'decode', result: { durationSec: 30 } });
     expect(row?.analysisResults).toEqual({ vad: { ratio: 0.5 }, decode: { durationSec: 30 } });
     expect(row?.voiceActivityRatio).toBe(0.5);
-    await chunks.markProcessed(session.id, 2);
+    expect((await chunks.markProcessed(session.id, 2))?.processingStatus).toBe('completed');
     expect(await chunks.countBySession(session.id)).toEqual({ uploaded: 1, processed: 1, failed: 0 });
+    // Final: a job delivered again (its worker died before acknowledging) cannot finish the chunk twice.
+    expect(await chunks.markProcessed(session.id, 2)).toBeUndefined();
+    expect(await chunks.markFailed(session.id, 2, 'late failure')).toBeUndefined();
+    expect((await chunks.find(session.id, 2))?.processingStatus).toBe('completed');
   });
 
   it('releases an unfinished claim, and deleting a session cascades to its chunks', async () => {

@@ -89,8 +89,15 @@ export interface WorkerSetOptions extends QueueConnectionOptions {
   policyOverrides?: Partial<Record<JobName, Partial<JobPolicy>>>;
   /** Validates and parses a payload; throw to fail the job permanently. */
   parsePayload: <N extends JobName>(name: N, data: unknown) => JobPayloads[N];
-  /** Awaited before a job fails for the last time (permanent error or attempts used up): record the reason. */
+  /**
+   * Called when a job fails for the last time (permanent error, attempts used up, or stalled more than BullMQ's
+   * maxStalledCount): record the reason. Awaited before the failure when the handler threw.
+   */
   onFinalFailure?: <N extends JobName>(name: N, payload: JobPayloads[N], error: Error) => Promise<void>;
+  /** How long a running job's lock lasts without renewal (its worker died). Default 30 s (BullMQ's). */
+  lockDurationMs?: number;
+  /** How often locks are checked for stalled jobs. Default 30 s (BullMQ's). */
+  stalledIntervalMs?: number;
 }
 
 export interface WorkerSet {
@@ -147,10 +154,29 @@ export function startWorkers(options: WorkerSetOptions): WorkerSet {
           throw error;
         }
       },
-      { connection: connection, prefix, concurrency: policy.concurrency, autorun: true },
+      {
+        connection: connection,
+        prefix,
+        concurrency: policy.concurrency,
+        autorun: true,
+        ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+        ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
+      },
     );
     // Connection errors are retried by ioredis; without a listener they would crash the process.
     worker.on('error', () => undefined);
+    // A job whose workers died while running it more than maxStalledCount times is failed by BullMQ without
+    // calling the handler (deferredFailure): report it too, or its chunk would stay 'processing' for ever.
+    worker.on('failed', (job, error) => {
+      if (!job?.deferredFailure || !options.onFinalFailure) return;
+      let payload: JobPayloads[typeof name];
+      try {
+        payload = options.parsePayload(name, job.data);
+      } catch {
+        return;
+      }
+      options.onFinalFailure(name, payload, error).catch(() => undefined);
+    });
     return worker;
   });
 

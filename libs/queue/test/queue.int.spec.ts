@@ -1,4 +1,6 @@
-import { TEST_REDIS_URL, uniquePrefix } from '@earshot/testing';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT, TEST_REDIS_URL, uniquePrefix } from '@earshot/testing';
 import { parseJobPayload as parsePayload } from '@earshot/contracts';
 import { createJobProducer, PermanentJobError, startWorkers, type JobHandlers, type WorkerSet } from '../src';
 
@@ -92,6 +94,39 @@ describe('queue (real Redis)', () => {
     await waitFor(() => attempts.length === 2);
     expect(attempts).toEqual([1, 2]);
   });
+
+  it('reports the final failure of a job whose workers died running it more often than BullMQ allows', async () => {
+    const prefix = uniquePrefix('queue');
+    const producer = newProducer(prefix);
+    await producer.enqueue('chunk.vad', { v: 1, sessionId, chunkIndex: 9 });
+    // Twice a worker process takes the job and is SIGKILLed while running it (BullMQ's maxStalledCount is 1).
+    for (let death = 0; death < 2; death += 1) {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'hanging-worker.ts'), TEST_REDIS_URL, prefix], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((resolve) => child.stdout.on('data', (data: Buffer) => data.toString().includes('ACTIVE') && resolve()));
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    const failures: { chunkIndex: number; message: string }[] = [];
+    let calls = 0;
+    workers = startWorkers({
+      redisUrl: TEST_REDIS_URL,
+      prefix,
+      names: ['chunk.vad'],
+      parsePayload,
+      lockDurationMs: 1_000,
+      stalledIntervalMs: 500,
+      handlers: { 'chunk.vad': async () => void (calls += 1) },
+      onFinalFailure: async (_name, payload, error) =>
+        void failures.push({ chunkIndex: 'chunkIndex' in payload ? payload.chunkIndex : -1, message: error.message }),
+    });
+    await waitFor(() => failures.length === 1, 15_000);
+    expect(failures).toEqual([{ chunkIndex: 9, message: 'job stalled more than allowable limit' }]);
+    expect(calls).toBe(0);
+  }, 60_000);
 
   it('refuses to start when a selected job has no handler', () => {
     const handlers: JobHandlers = {};

@@ -12,8 +12,8 @@ export interface ServiceProcess {
   url: string;
   pid: number;
   child: ChildProcess;
-  /** SIGTERM, then SIGKILL after the grace period. */
-  stop(graceMs?: number): Promise<void>;
+  /** SIGTERM (or `signal`), then SIGKILL after the grace period. */
+  stop(graceMs?: number, signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** A free loopback port (the kernel picks; tiny race window accepted for tests). */
@@ -40,7 +40,8 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
   mkdirSync(options.logDir, { recursive: true });
-  const log = createWriteStream(path.join(options.logDir, `${name}.log`));
+  // Appends: a restarted service keeps the log of its earlier runs.
+  const log = createWriteStream(path.join(options.logDir, `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join('apps', name, 'src', 'main.ts')], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
@@ -69,10 +70,10 @@ export async function startServiceProcess(
     url,
     pid: child.pid!,
     child,
-    stop: async (graceMs = 10_000) => {
+    stop: async (graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode !== null) return;
       const done = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
+      child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await done;
       clearTimeout(timer);

@@ -12,6 +12,12 @@ export interface StackOptions {
   /** Extra environment per service (e.g. MAX_CHUNK_BYTES for the uploader). */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   nodeArgs?: string[];
+  /** Use this database instead of creating (and dropping) one on the shared test PostgreSQL. */
+  databaseUrl?: string;
+  /** Use this Redis instead of TEST_REDIS_URL. */
+  redisUrl?: string;
+  /** Use this S3 server (e.g. a fault-injecting proxy in front of one) instead of starting one; the caller stops it. */
+  s3?: { endpoint: string; pid: number };
 }
 
 export interface Stack {
@@ -22,6 +28,11 @@ export interface Stack {
   databaseUrl: string;
   queuePrefix: string;
   logDir: string;
+  /**
+   * Stops one service (SIGTERM with the usual grace, or SIGKILL at once) and starts it again with the same
+   * environment on the same port, so the services that call it need no change.
+   */
+  restart(name: ServiceName, signal?: 'SIGTERM' | 'SIGKILL'): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -31,13 +42,16 @@ export interface Stack {
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const wanted = new Set<ServiceName>(options.services ?? ['uploader', 'analyzer', 'notifier', 'gateway']);
-  const [database, s3] = await Promise.all([createTestDatabase(), startS3ServerProcess()]);
+  const [database, s3] = await Promise.all([
+    options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : createTestDatabase(),
+    options.s3 ? { ...options.s3, stop: async () => undefined } : startS3ServerProcess(),
+  ]);
   const bucket = options.bucket ?? 'earshot-test';
   const queuePrefix = uniquePrefix('stack');
   const logDir = path.join(os.tmpdir(), 'earshot-stack-logs', queuePrefix);
   const common = {
     DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
+    REDIS_URL: options.redisUrl ?? TEST_REDIS_URL,
     QUEUE_PREFIX: queuePrefix,
     JWT_SECRET: options.jwtSecret,
     S3_ENDPOINT: s3.endpoint,
@@ -51,13 +65,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await s3.stop();
     await database.drop();
   };
-  const start = async (name: ServiceName, extra: Record<string, string> = {}) => {
-    if (!wanted.has(name)) return;
-    services[name] = await startServiceProcess(name, { ...common, ...extra, ...options.env?.[name] }, {
+  const envs: Partial<Record<ServiceName, Record<string, string>>> = {};
+  const launch = async (name: ServiceName, port?: number) => {
+    services[name] = await startServiceProcess(name, envs[name] ?? {}, {
       logDir,
       timeoutMs: 60_000,
+      ...(port ? { port } : {}),
       ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     });
+    return services[name];
+  };
+  const start = async (name: ServiceName, extra: Record<string, string> = {}) => {
+    if (!wanted.has(name)) return;
+    envs[name] = { ...common, ...extra, ...options.env?.[name] };
+    await launch(name);
+  };
+  const restart = async (name: ServiceName, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
+    const running = services[name];
+    if (!running) throw new Error(`${name} is not part of this stack`);
+    await running.stop(10_000, signal);
+    return launch(name, Number(new URL(running.url).port));
   };
   try {
     // The uploader first (the notifier asks it who may subscribe), the gateway last.
@@ -78,6 +105,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     databaseUrl: database.url,
     queuePrefix,
     logDir,
+    restart,
     stop,
   };
 }

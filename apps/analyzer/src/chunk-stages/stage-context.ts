@@ -15,7 +15,8 @@ export interface LoadedChunk {
  */
 export async function loadChunkForStage(deps: AnalyzerDeps, job: ChunkJob): Promise<LoadedChunk | undefined> {
   const [chunk, session] = await Promise.all([deps.chunks.find(job.sessionId, job.chunkIndex), deps.sessions.findById(job.sessionId)]);
-  if (!chunk || !session || chunk.uploadStatus !== 'uploaded' || chunk.processingStatus === 'failed') return undefined;
+  // A job delivered again after its chunk was finished (its worker died before acknowledging) exits quietly.
+  if (!chunk || !session || chunk.uploadStatus !== 'uploaded' || chunk.processingStatus === 'failed' || chunk.processingStatus === 'completed') return undefined;
   return { chunk, session };
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { audioSessions } from '../audio-sessions/audio-sessions.table';
 import type { Database } from '../client';
 import { audioChunks, type AudioChunkRow } from './audio-chunks.table';
@@ -54,6 +54,12 @@ export interface SessionChunkCounts {
 
 const byKey = (sessionId: string, chunkIndex: number) =>
   and(eq(audioChunks.sessionId, sessionId), eq(audioChunks.chunkIndex, chunkIndex));
+
+/**
+ * Completed and failed are final: a job delivered again after its worker died (at-least-once) must not finish
+ * the chunk a second time (a second chunk_processed, a failed chunk turned completed or the reverse).
+ */
+const isUnfinished = inArray(audioChunks.processingStatus, ['pending', 'processing']);
 
 export function createChunksRepository(db: Database) {
   return {
@@ -226,15 +232,17 @@ export function createChunksRepository(db: Database) {
       return row;
     },
 
+    /** Undefined when the chunk is gone or already completed or failed. */
     async markProcessed(sessionId: string, chunkIndex: number): Promise<AudioChunkRow | undefined> {
       const [row] = await db
         .update(audioChunks)
         .set({ processingStatus: 'completed', failureReason: null, processedAt: sql`now()`, updatedAt: sql`now()` })
-        .where(byKey(sessionId, chunkIndex))
+        .where(and(byKey(sessionId, chunkIndex), isUnfinished))
         .returning();
       return row;
     },
 
+    /** Undefined when the chunk is gone or already completed or failed. */
     async markFailed(sessionId: string, chunkIndex: number, reason: string): Promise<AudioChunkRow | undefined> {
       const [row] = await db
         .update(audioChunks)
@@ -244,7 +252,7 @@ export function createChunksRepository(db: Database) {
           processedAt: sql`now()`,
           updatedAt: sql`now()`,
         })
-        .where(byKey(sessionId, chunkIndex))
+        .where(and(byKey(sessionId, chunkIndex), isUnfinished))
         .returning();
       return row;
     },
