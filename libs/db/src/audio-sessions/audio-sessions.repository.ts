@@ -11,7 +11,7 @@ export interface RecordingActivity {
   /** The latest of: session start, a chunk claimed or stored, a live claim refreshed by its upload. */
   lastActivityAt: Date;
   streamLostAt: Date | null;
-  /** With `streamLostAt`: the first chunk claimed after it, if any (the stream is back). */
+  /** With `streamLostAt`: the first activity after it, if any (the stream is back). */
   resumedAt: Date | null;
 }
 
@@ -29,10 +29,16 @@ const lastActivityAt = sql<Date>`date_trunc('milliseconds', greatest(${session}.
   from ${audioChunks} c where c.session_id = ${session}.id
 )))`;
 
-/** The first chunk claimed after the open gap began: when the stream came back. */
+/**
+ * The first sign of life after the open gap began (a chunk claimed or stored, a live claim refreshed): when the
+ * stream came back. Null while the gap is open.
+ */
+const afterGap = (column: string) =>
+  sql.raw(`case when date_trunc('milliseconds', c.${column}) > "audio_sessions".stream_lost_at then date_trunc('milliseconds', c.${column}) end`);
 const resumedAt = sql<Date | null>`(
-  select date_trunc('milliseconds', min(c.created_at)) from ${audioChunks} c
-  where c.session_id = ${session}.id and date_trunc('milliseconds', c.created_at) > ${session}.stream_lost_at
+  select min(least(${afterGap('created_at')}, ${afterGap('uploaded_at')},
+    case when c.upload_status = 'receiving' then ${afterGap('updated_at')} end))
+  from ${audioChunks} c where c.session_id = ${session}.id
 )`;
 
 export interface NewSession {
