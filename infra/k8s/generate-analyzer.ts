@@ -29,6 +29,8 @@ const SCALING: { readonly [N in JobName]: StageScaling } = {
   'chunk.transcribe': { minReplicas: 0, maxReplicas: 40, backlogPerConcurrency: 2, cpu: { request: '1', limit: '2' }, memory: { request: '512Mi', limit: '1Gi' } },
   'chunk.score': { minReplicas: 1, maxReplicas: 5, backlogPerConcurrency: 10, cpu: { request: '100m', limit: '500m' }, memory: { request: '128Mi', limit: '256Mi' } },
   'session.summary': { minReplicas: 0, maxReplicas: 5, backlogPerConcurrency: 5, cpu: { request: '100m', limit: '500m' }, memory: { request: '256Mi', limit: '512Mi' } },
+  // The periodic sweep (stream lost, abandoned sessions, dead claims): one job per interval, one small pod.
+  'session.sweep': { minReplicas: 1, maxReplicas: 1, backlogPerConcurrency: 10, cpu: { request: '50m', limit: '250m' }, memory: { request: '128Mi', limit: '256Mi' } },
 };
 
 const slug = (job: JobName): string => job.replace(/\./g, '-');

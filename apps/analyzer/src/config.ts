@@ -30,6 +30,16 @@ const AnalyzerEnvSchema = Type.Object({
   /** Sessions at or above this priority are flagged for review. */
   FLAG_THRESHOLD: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
   DATABASE_POOL_SIZE: Env.int(5, 1),
+  /** A recording session with no chunk and no upload activity this long gets `session_stream_lost` (6 missed 30 s chunks). */
+  SESSION_INACTIVITY_SEC: Env.int(180, 1),
+  /** ... and this long is closed as `abandoned` and summarised. Must exceed SESSION_INACTIVITY_SEC. */
+  SESSION_ABANDON_SEC: Env.int(1800, 1),
+  /** A chunk claim not refreshed this long belongs to a dead upload process; keep equal to the uploader's CLAIM_STALE_MS. */
+  CLAIM_STALE_MS: Env.int(60_000, 1_000),
+  /** How often the sweep (stream lost, abandoned sessions, dead claims) runs: one scheduler for all analyzers. */
+  SESSION_SWEEP_INTERVAL_MS: Env.int(30_000, 100),
+  /** Rows one sweep handles per kind; the rest wait for the next run. */
+  SESSION_SWEEP_BATCH_SIZE: Env.int(500, 1),
 });
 
 export function loadConfig(env: Record<string, string | undefined>) {
@@ -38,6 +48,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
   const unknown = stages.filter((stage) => !JOB_NAMES.includes(stage as JobName));
   if (unknown.length)
     throw new Error(`ANALYZER_STAGES names unknown jobs: ${unknown.join(', ')} (known: ${JOB_NAMES.join(', ')})`);
+  if (raw.SESSION_ABANDON_SEC <= raw.SESSION_INACTIVITY_SEC)
+    throw new Error('SESSION_ABANDON_SEC must be greater than SESSION_INACTIVITY_SEC (the stream is reported lost before the session is closed)');
   if (raw.TRANSCRIBER === 'openai' && !raw.OPENAI_API_KEY) throw new Error('TRANSCRIBER=openai needs OPENAI_API_KEY');
   return {
     http: { port: raw.PORT, host: raw.HOST, ...httpServerConfigFrom(raw) },
@@ -63,6 +75,13 @@ export function loadConfig(env: Record<string, string | undefined>) {
     wakeSpotter: raw.PHRASE_SPOTTING && raw.WAKE_SPOTTER === 'speech-embedding',
     ...(raw.WAKE_THRESHOLD !== undefined ? { wakeThreshold: raw.WAKE_THRESHOLD } : {}),
     flagThreshold: raw.FLAG_THRESHOLD,
+    sweep: {
+      intervalMs: raw.SESSION_SWEEP_INTERVAL_MS,
+      inactivitySec: raw.SESSION_INACTIVITY_SEC,
+      abandonSec: raw.SESSION_ABANDON_SEC,
+      claimStaleMs: raw.CLAIM_STALE_MS,
+      batchSize: raw.SESSION_SWEEP_BATCH_SIZE,
+    },
   };
 }
 

@@ -34,6 +34,13 @@ export async function createAnalyzerRuntime(config: AnalyzerConfig) {
     storage,
     queue: producer,
     events,
+    now: () => new Date(),
+    sweep: {
+      inactivitySec: config.sweep.inactivitySec,
+      abandonSec: config.sweep.abandonSec,
+      claimStaleMs: config.sweep.claimStaleMs,
+      batchSize: config.sweep.batchSize,
+    },
     decode: (input, signal) => decodeToPcm(input, { signal }),
     engines,
     analysis: {
@@ -45,6 +52,8 @@ export async function createAnalyzerRuntime(config: AnalyzerConfig) {
   };
   return {
     deps,
+    /** Creates the one sweep scheduler (an upsert: the same one however many processes call it). */
+    scheduleSweep: () => producer.schedule('session.sweep', config.sweep.intervalMs, { v: 1 }),
     notices: engines.notices,
     readiness: { postgres: () => database.ping(), redis: () => producer.ping(), s3: () => storage.ping() },
     async close() {

@@ -9,6 +9,8 @@ async function main(): Promise<void> {
   const health = await buildHealthApp(runtime.readiness, config.http, config.logLevel);
   for (const notice of runtime.notices) health.log.warn({ notice }, 'reduced analysis');
   const workers = startAnalyzer({ deps: runtime.deps, redisUrl: config.redis.url, queuePrefix: config.redis.queuePrefix, stages: config.stages });
+  // Only processes that run the sweep create its scheduler; the upsert keeps exactly one in Redis.
+  if (config.stages.includes('session.sweep')) await runtime.scheduleSweep();
   health.log.info({ stages: config.stages }, 'analyzer workers started');
   onShutdown(async () => {
     await workers.close(); // stop taking jobs, let running ones finish

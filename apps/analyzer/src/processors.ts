@@ -5,6 +5,7 @@ import { analyzeSpeakers, analyzeVoiceActivity, scoreChunk, transcribeSpeech } f
 import { finishChunk } from './chunk-stages/finish-chunk';
 import type { AnalyzerDeps } from './ports';
 import { summarizeSession } from './session/summarize-session';
+import { sweepSessions } from './session/sweep-sessions';
 
 type Processor<N extends JobName> = (deps: AnalyzerDeps, payload: JobPayloads[N], context: JobContext) => Promise<void>;
 
@@ -15,6 +16,10 @@ export const PROCESSORS: { [N in JobName]: Processor<N> } = {
   'chunk.transcribe': (deps, payload, context) => transcribeSpeech(deps, payload, context.signal),
   'chunk.score': (deps, payload) => scoreChunk(deps, payload),
   'session.summary': (deps, payload) => summarizeSession(deps, payload),
+  'session.sweep': async (deps, _payload, context) => {
+    const report = await sweepSessions(deps, deps.sweep);
+    await context.updateProgress(report);
+  },
 };
 
 /** The analysis engines each job uses: a process loads only those of its ANALYZER_STAGES. */
@@ -24,6 +29,7 @@ export const ENGINES_BY_JOB: { [N in JobName]: readonly EngineKind[] } = {
   'chunk.transcribe': ['transcriber', 'wakeSpotter'],
   'chunk.score': [],
   'session.summary': [],
+  'session.sweep': [],
 };
 
 export const enginesForJobs = (jobs: readonly JobName[]): EngineKind[] => [

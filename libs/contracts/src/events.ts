@@ -6,6 +6,8 @@ export const SOCKET_EVENTS = {
   chunkProcessed: 'chunk_processed',
   sessionProgress: 'session_progress',
   sessionCompleted: 'session_completed',
+  sessionStreamLost: 'session_stream_lost',
+  sessionStreamRestored: 'session_stream_restored',
 } as const;
 
 /** Client → server commands, answered through a socket.io acknowledgement. */
@@ -55,11 +57,38 @@ export interface SessionCompletedEvent {
   summary: Record<string, unknown>;
 }
 
+/**
+ * No chunk (and no upload activity) for `SESSION_INACTIVITY_SEC` while recording. Sent once per gap; the
+ * session row keeps `stream_lost_at` until the stream resumes or the session is abandoned.
+ */
+export interface SessionStreamLostEvent {
+  session_id: string;
+  status: SessionStatus;
+  /** The last activity seen: when the stream stopped. */
+  lost_at: string;
+  /** When the sweep noticed (at most one sweep interval after `lost_at + inactivity_seconds`). */
+  detected_at: string;
+  inactivity_seconds: number;
+  /** When the session will be closed as `abandoned` if nothing arrives. */
+  abandon_at: string;
+}
+
+/** A chunk (or upload activity) arrived after a `session_stream_lost`: the gap is closed and kept in `stream_gaps`. */
+export interface SessionStreamRestoredEvent {
+  session_id: string;
+  status: SessionStatus;
+  lost_at: string;
+  restored_at: string;
+  gap_seconds: number;
+}
+
 export interface ServerToClientEvents {
   chunk_uploaded: (event: ChunkUploadedEvent) => void;
   chunk_processed: (event: ChunkProcessedEvent) => void;
   session_progress: (event: SessionProgressEvent) => void;
   session_completed: (event: SessionCompletedEvent) => void;
+  session_stream_lost: (event: SessionStreamLostEvent) => void;
+  session_stream_restored: (event: SessionStreamRestoredEvent) => void;
 }
 
 /** Answer to a `subscribe`; `RATE_LIMITED` once a socket sends more subscribes than its budget allows. */

@@ -6,6 +6,7 @@ describe('job contracts', () => {
   it('gives each job one deterministic id without the ":" BullMQ forbids', () => {
     expect(jobId('chunk.vad', { v: 1, sessionId, chunkIndex: 3 })).toBe(`chunk.vad_${sessionId}_3`);
     expect(jobId('session.summary', { v: 1, sessionId })).toBe(`session.summary_${sessionId}`);
+    expect(jobId('session.sweep', { v: 1 })).toBe('session.sweep');
     for (const name of JOB_NAMES) expect(QUEUES[name]).not.toContain(':');
   });
 

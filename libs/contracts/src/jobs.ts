@@ -12,6 +12,7 @@ export const QUEUES = {
   'chunk.transcribe': 'earshot-chunk-transcribe',
   'chunk.score': 'earshot-chunk-score',
   'session.summary': 'earshot-session-summary',
+  'session.sweep': 'earshot-session-sweep',
 } as const;
 
 export type JobName = keyof typeof QUEUES;
@@ -38,12 +39,17 @@ export const SessionJobSchema = Type.Object({
 });
 export type SessionJob = Static<typeof SessionJobSchema>;
 
+/** The periodic sweep (stream lost, abandoned sessions, dead upload claims): no entity, one scheduler. */
+export const SweepJobSchema = Type.Object({ v: Type.Literal(1) });
+export type SweepJob = Static<typeof SweepJobSchema>;
+
 export interface JobPayloads {
   'chunk.vad': ChunkJob;
   'chunk.speakers': ChunkJob;
   'chunk.transcribe': ChunkJob;
   'chunk.score': ChunkJob;
   'session.summary': SessionJob;
+  'session.sweep': SweepJob;
 }
 
 export const JOB_SCHEMAS = {
@@ -52,6 +58,7 @@ export const JOB_SCHEMAS = {
   'chunk.transcribe': ChunkJobSchema,
   'chunk.score': ChunkJobSchema,
   'session.summary': SessionJobSchema,
+  'session.sweep': SweepJobSchema,
 } as const satisfies { [K in JobName]: unknown };
 
 /**
@@ -59,9 +66,11 @@ export const JOB_SCHEMAS = {
  * BullMQ forbids ':' in custom ids, hence '_'.
  */
 export const jobId = <N extends JobName>(name: N, payload: JobPayloads[N]): string =>
-  'chunkIndex' in payload && typeof payload.chunkIndex === 'number'
-    ? `${name}_${payload.sessionId}_${payload.chunkIndex}`
-    : `${name}_${payload.sessionId}`;
+  !('sessionId' in payload)
+    ? name
+    : 'chunkIndex' in payload && typeof payload.chunkIndex === 'number'
+      ? `${name}_${payload.sessionId}_${payload.chunkIndex}`
+      : `${name}_${payload.sessionId}`;
 
 /** Validates a job payload read back from Redis; throws on anything that is not this job's contract. */
 export function parseJobPayload<N extends JobName>(name: N, data: unknown): JobPayloads[N] {

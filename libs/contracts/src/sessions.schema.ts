@@ -5,7 +5,11 @@ import './formats';
 
 /** Wire formats of the audio session API (snake_case, as the exam page sends and reads them). */
 
-export const SESSION_STATUSES = ['recording', 'processing', 'completed', 'failed'] as const;
+/**
+ * `abandoned`: no chunk arrived for `SESSION_ABANDON_SEC` while recording, so the analyzer's sweep closed the
+ * session (through `processing`, like a completion) and summarised what had arrived. PERSISTED VALUES.
+ */
+export const SESSION_STATUSES = ['recording', 'processing', 'completed', 'failed', 'abandoned'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 export const UPLOAD_STATUSES = ['receiving', 'uploaded'] as const;
@@ -124,6 +128,13 @@ export const ChunkSchema = Type.Object({
 });
 export type Chunk = Static<typeof ChunkSchema>;
 
+/** One interruption of a session's audio stream, as the sweep recorded it. */
+export const StreamGapSchema = Type.Object({
+  lost_at: Type.String({ format: 'date-time' }),
+  restored_at: Type.String({ format: 'date-time' }),
+});
+export type StreamGap = Static<typeof StreamGapSchema>;
+
 export const SessionSchema = Type.Object({
   id: Uuid,
   org_id: Type.String(),
@@ -140,6 +151,12 @@ export const SessionSchema = Type.Object({
   summary: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   missing_chunk_indexes: Type.Array(Type.Integer()),
   failure_reason: Type.Union([Type.String(), Type.Null()]),
+  /** Set while the audio stream is lost: when the last chunk (or upload activity) was seen. Null while streaming. */
+  stream_lost_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  /** Earlier gaps of the stream, each from its last activity to the activity that resumed it. */
+  stream_gaps: Type.Array(StreamGapSchema),
+  /** When the sweep closed the session for inactivity (status then `processing`, finally `abandoned`). */
+  abandoned_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 });

@@ -145,4 +145,34 @@ describe('sessions and chunks repositories (real PostgreSQL)', () => {
     expect(await sessions.finish(session.id, outcome)).toBeUndefined();
     expect(await sessions.markProcessing(session.id, 3)).toBeUndefined();
   });
+
+  it('lists recording sessions silent since a cut-off by their last chunk activity, and closes one only while silent', async () => {
+    const sessions = createSessionsRepository(handle.db);
+    const chunks = createChunksRepository(handle.db);
+    const idle = await newSession();
+    const busy = await newSession();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const cutOff = new Date();
+    await chunks.claim(claimInput(busy.id, 0));
+
+    const listed = (await sessions.listRecordingActivity(cutOff, 1000)).map((row) => row.id);
+    expect(listed).toContain(idle.id);
+    expect(listed).not.toContain(busy.id);
+    expect(await sessions.markStreamLost(busy.id, cutOff)).toBeUndefined();
+    expect(await sessions.abandon(busy.id, cutOff)).toBeUndefined();
+    expect(await sessions.abandon(idle.id, cutOff)).toMatchObject({ status: 'processing', totalChunks: 0, abandonedAt: expect.any(Date) });
+    expect(await sessions.abandon(idle.id, cutOff)).toBeUndefined();
+  });
+
+  it('removes a stale receiving claim only while it is still stale', async () => {
+    const chunks = createChunksRepository(handle.db);
+    const session = await newSession();
+    const claim = await chunks.claim(claimInput(session.id, 0));
+    if (!claim.claimed) throw new Error('not claimed');
+    expect(await chunks.removeStaleClaim(claim.chunk.id, new Date(Date.now() - 60_000))).toBeUndefined();
+    const staleBefore = new Date(Date.now() + 1_000);
+    expect((await chunks.listStaleClaims(staleBefore, 1000)).map((row) => row.id)).toContain(claim.chunk.id);
+    expect(await chunks.removeStaleClaim(claim.chunk.id, staleBefore)).toMatchObject({ id: claim.chunk.id, s3Key: claim.chunk.s3Key });
+    expect(await chunks.find(session.id, 0)).toBeUndefined();
+  });
 });

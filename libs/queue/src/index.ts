@@ -27,6 +27,13 @@ const createConnection = (redisUrl: string, forWorker: boolean): Redis =>
 export interface JobProducer {
   /** Idempotent: the deterministic job id means a second enqueue of the same job is a no-op. */
   enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
+  /**
+   * Runs `name` every `everyMs` through one BullMQ job scheduler whose id is the job name: any number of
+   * processes may call this (an upsert), and Redis holds exactly one scheduler, with the last caller's interval.
+   */
+  schedule<N extends JobName>(name: N, everyMs: number, payload: JobPayloads[N]): Promise<void>;
+  /** The schedulers of a job's queue (operations and tests). */
+  schedulers(name: JobName): Promise<{ id: string; everyMs: number | undefined }[]>;
   counts(name: JobName): Promise<Record<string, number>>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -57,6 +64,27 @@ export function createJobProducer(options: QueueConnectionOptions): JobProducer 
         removeOnComplete: { age: 24 * 3600, count: 10_000 },
         removeOnFail: { age: 7 * 24 * 3600 },
       });
+    },
+    async schedule(name, everyMs, payload) {
+      const policy = JOB_POLICIES[name];
+      await queueFor(name).upsertJobScheduler(
+        jobId(name, payload),
+        { every: everyMs },
+        {
+          name,
+          data: payload,
+          opts: {
+            attempts: policy.attempts,
+            backoff: { type: 'exponential', delay: policy.backoffMs },
+            removeOnComplete: { age: 3600, count: 100 },
+            removeOnFail: { age: 7 * 24 * 3600, count: 1_000 },
+          },
+        },
+      );
+    },
+    async schedulers(name) {
+      const found = await queueFor(name).getJobSchedulers();
+      return found.map((scheduler) => ({ id: scheduler.key, everyMs: scheduler.every ?? undefined }));
     },
     async counts(name) {
       return queueFor(name).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');

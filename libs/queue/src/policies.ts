@@ -38,4 +38,7 @@ export const JOB_POLICIES: { readonly [N in JobName]: JobPolicy } = {
     concurrency: 2,
     repeatEnqueue: 'again-if-active',
   },
+  // The periodic sweep (job scheduler): a few indexed queries and per-row conditional updates. One try: the
+  // next tick is the retry, and every step re-checks its condition, so an overlapping run is harmless.
+  'session.sweep': { attempts: 1, backoffMs: 1_000, timeoutMs: 60_000, concurrency: 1 },
 };

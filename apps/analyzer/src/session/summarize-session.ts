@@ -3,7 +3,7 @@ import type { SessionJob } from '@earshot/contracts';
 import type { AnalyzerDeps } from '../ports';
 
 /**
- * Aggregates a session once all its uploaded chunks are analysed: priority score, timeline, other voices,
+ * Aggregates a session (completed by the candidate, or closed for silence by the sweep) once all its uploaded chunks are analysed: priority score, timeline, other voices,
  * total duration and the chunk indexes that never arrived. Sets `completed` once (re-runs are no-ops). Waits
  * (returns) while an upload is still in flight or a chunk is still being analysed.
  */
@@ -43,11 +43,24 @@ export async function summarizeSession(deps: AnalyzerDeps, job: SessionJob): Pro
   const failed = chunks.length - analysed.length;
   const totalDurationSeconds = chunks.reduce((sum, chunk) => sum + (chunk.durationSeconds ?? 0), 0);
   const { otherVoices, ...rest } = summary;
+  // What a proctor needs of the stream: every gap, the last one open when the candidate never came back.
+  const streamGaps = [
+    ...session.streamGaps,
+    ...(session.streamLostAt ? [{ lost_at: session.streamLostAt.toISOString(), restored_at: null }] : []),
+  ];
   const finished = await deps.sessions.finish(session.id, {
-    status: 'completed',
+    // A session the sweep closed for silence ends `abandoned`, with the summary of what did arrive.
+    status: session.abandonedAt ? 'abandoned' : 'completed',
     totalDurationSeconds,
     missingChunkIndexes: missing,
-    summary: { ...rest, otherVoices, analysedChunks: analysed.length, failedChunks: failed },
+    summary: {
+      ...rest,
+      otherVoices,
+      analysedChunks: analysed.length,
+      failedChunks: failed,
+      streamGaps,
+      ...(session.abandonedAt ? { abandonedAt: session.abandonedAt.toISOString() } : {}),
+    },
     failureReason: null,
   });
   if (!finished) return;

@@ -24,6 +24,9 @@ function fakes(status: AudioSessionRow['status'], counts: SessionChunkCounts, to
     s3BaseKey: '',
     testSessionId: 't',
     totalDurationSeconds: null,
+    streamLostAt: null,
+    streamGaps: [],
+    abandonedAt: null,
   } as AudioSessionRow;
   const queued: JobName[] = [];
   const deps = {

@@ -47,6 +47,9 @@ export function toSessionDto(row: AudioSessionRow, uploadedChunks: number): Sess
     summary: row.summary,
     missing_chunk_indexes: row.missingChunkIndexes,
     failure_reason: row.failureReason,
+    stream_lost_at: iso(row.streamLostAt),
+    stream_gaps: row.streamGaps,
+    abandoned_at: iso(row.abandonedAt),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { audioSessions } from '../audio-sessions/audio-sessions.table';
 import type { Database } from '../client';
 import { audioChunks, type AudioChunkRow } from './audio-chunks.table';
@@ -192,6 +192,29 @@ export function createChunksRepository(db: Database) {
           ),
         );
       return row?.count ?? 0;
+    },
+
+    /** Claims not refreshed since `staleBefore`: their upload process died (audio_chunks_receiving_updated_at_idx). */
+    async listStaleClaims(staleBefore: Date, limit: number): Promise<AudioChunkRow[]> {
+      return db
+        .select()
+        .from(audioChunks)
+        .where(and(eq(audioChunks.uploadStatus, 'receiving'), lt(audioChunks.updatedAt, staleBefore)))
+        .orderBy(asc(audioChunks.updatedAt))
+        .limit(limit);
+    },
+
+    /**
+     * Deletes a claim that is still receiving and still stale: a heartbeat, a takeover or a completed upload
+     * since it was listed refreshes `updated_at` or the status, and the claim is then kept. Returns the deleted
+     * row (its `s3_key` is the dead attempt's own object), or undefined.
+     */
+    async removeStaleClaim(id: string, staleBefore: Date): Promise<AudioChunkRow | undefined> {
+      const [row] = await db
+        .delete(audioChunks)
+        .where(and(eq(audioChunks.id, id), eq(audioChunks.uploadStatus, 'receiving'), lt(audioChunks.updatedAt, staleBefore)))
+        .returning();
+      return row;
     },
 
     async find(sessionId: string, chunkIndex: number): Promise<AudioChunkRow | undefined> {

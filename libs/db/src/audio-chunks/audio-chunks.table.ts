@@ -60,6 +60,8 @@ export const audioChunks = pgTable(
     index('audio_chunks_upload_status_idx').on(table.uploadStatus),
     index('audio_chunks_processing_status_idx').on(table.processingStatus),
     index('audio_chunks_created_at_idx').on(table.createdAt),
+    // The sweep's search for claims left by dead upload processes: only 'receiving' rows, by age.
+    index('audio_chunks_receiving_updated_at_idx').on(table.updatedAt).where(sql`${table.uploadStatus} = 'receiving'`),
     check('audio_chunks_chunk_index_check', sql`${table.chunkIndex} >= 0`),
     check('audio_chunks_upload_status_check', inList('upload_status', UPLOAD_STATUSES)),
     check('audio_chunks_processing_status_check', inList('processing_status', PROCESSING_STATUSES)),

@@ -1,7 +1,45 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { SessionStatus } from '@earshot/contracts';
+import { and, asc, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import type { SessionStatus, StreamGap } from '@earshot/contracts';
+import { audioChunks } from '../audio-chunks/audio-chunks.table';
 import type { Database } from '../client';
 import { audioSessions, type AudioSessionRow } from './audio-sessions.table';
+
+/** A recording session as the sweep sees it. */
+export interface RecordingActivity {
+  id: string;
+  orgId: string;
+  /** The latest of: session start, a chunk claimed or stored, a live claim refreshed by its upload. */
+  lastActivityAt: Date;
+  streamLostAt: Date | null;
+  /** With `streamLostAt`: the first activity after it, if any (the stream is back). */
+  resumedAt: Date | null;
+}
+
+/**
+ * The last sign of life of a session's audio: its start, any chunk claimed or uploaded, and a claim still
+ * receiving bytes (its upload refreshes `updated_at`). Analysis writes to stored chunks do not count. In whole
+ * milliseconds, so that the instants the sweep reads back (JavaScript dates) compare exactly with the stored
+ * ones. Uses the (session_id, chunk_index) unique index.
+ */
+// Qualified by hand: in a one-table select drizzle writes columns bare, and a bare "id" inside the subquery
+// would name the chunk's id.
+const session = sql.raw('"audio_sessions"');
+const lastActivityAt = sql<Date>`date_trunc('milliseconds', greatest(${session}.start_time, (
+  select max(greatest(c.created_at, c.uploaded_at, case when c.upload_status = 'receiving' then c.updated_at end))
+  from ${audioChunks} c where c.session_id = ${session}.id
+)))`;
+
+/**
+ * The first sign of life after the open gap began (a chunk claimed or stored, a live claim refreshed): when the
+ * stream came back. Null while the gap is open.
+ */
+const afterGap = (column: string) =>
+  sql.raw(`case when date_trunc('milliseconds', c.${column}) > "audio_sessions".stream_lost_at then date_trunc('milliseconds', c.${column}) end`);
+const resumedAt = sql<Date | null>`(
+  select min(least(${afterGap('created_at')}, ${afterGap('uploaded_at')},
+    case when c.upload_status = 'receiving' then ${afterGap('updated_at')} end))
+  from ${audioChunks} c where c.session_id = ${session}.id
+)`;
 
 export interface NewSession {
   orgId: string;
@@ -13,7 +51,7 @@ export interface NewSession {
 }
 
 export interface SessionOutcome {
-  status: Extract<SessionStatus, 'completed' | 'failed'>;
+  status: Extract<SessionStatus, 'completed' | 'failed' | 'abandoned'>;
   totalDurationSeconds: number;
   missingChunkIndexes: number[];
   summary: Record<string, unknown>;
@@ -62,7 +100,88 @@ export function createSessionsRepository(db: Database) {
       return row;
     },
 
-    /** processing → completed|failed, once. Returns undefined when the session was not processing. */
+    /**
+     * Recording sessions that have been silent since `idleBefore`, or whose stream is marked lost (so that the
+     * sweep can see it resume). Oldest activity first, at most `limit`.
+     */
+    async listRecordingActivity(idleBefore: Date, limit: number): Promise<RecordingActivity[]> {
+      const rows = await db
+        .select({
+          id: audioSessions.id,
+          orgId: audioSessions.orgId,
+          lastActivityAt: lastActivityAt.mapWith(audioSessions.startTime),
+          streamLostAt: audioSessions.streamLostAt,
+          resumedAt: resumedAt.mapWith(audioSessions.startTime),
+        })
+        .from(audioSessions)
+        .where(
+          and(
+            eq(audioSessions.status, 'recording'),
+            or(isNotNull(audioSessions.streamLostAt), lt(lastActivityAt, idleBefore)),
+          ),
+        )
+        .orderBy(asc(lastActivityAt))
+        .limit(limit);
+      return rows;
+    },
+
+    /**
+     * Opens a gap of the stream at the session's last activity, once: only a recording session silent since
+     * `idleBefore` (checked again here) whose stream is not already marked lost.
+     */
+    async markStreamLost(id: string, idleBefore: Date): Promise<AudioSessionRow | undefined> {
+      const [row] = await db
+        .update(audioSessions)
+        .set({ streamLostAt: lastActivityAt, updatedAt: sql`now()` })
+        .where(
+          and(
+            eq(audioSessions.id, id),
+            eq(audioSessions.status, 'recording'),
+            isNull(audioSessions.streamLostAt),
+            lt(lastActivityAt, idleBefore),
+          ),
+        )
+        .returning();
+      return row;
+    },
+
+    /** Closes the open gap `lostAt` (once) and appends it to `stream_gaps`. */
+    async markStreamRestored(id: string, lostAt: Date, restoredAt: Date): Promise<AudioSessionRow | undefined> {
+      const gap: StreamGap = { lost_at: lostAt.toISOString(), restored_at: restoredAt.toISOString() };
+      const [row] = await db
+        .update(audioSessions)
+        .set({
+          streamLostAt: null,
+          streamGaps: sql`${audioSessions.streamGaps} || ${JSON.stringify([gap])}::jsonb`,
+          updatedAt: sql`now()`,
+        })
+        .where(and(eq(audioSessions.id, id), eq(audioSessions.streamLostAt, lostAt)))
+        .returning();
+      return row;
+    },
+
+    /**
+     * recording → processing for a session silent since `idleBefore` (checked again here, in the same
+     * statement): the total is the highest chunk index seen plus one, so earlier gaps count as missing, and
+     * the end time is the last activity. `abandoned_at` tells the summary to end it as `abandoned`. Like
+     * `markProcessing`, later chunk claims then see the session closed. Undefined when not closed by this call.
+     */
+    async abandon(id: string, idleBefore: Date): Promise<AudioSessionRow | undefined> {
+      const [row] = await db
+        .update(audioSessions)
+        .set({
+          status: 'processing',
+          abandonedAt: sql`now()`,
+          totalChunks: sql`(select coalesce(max(c.chunk_index) + 1, 0) from ${audioChunks} c where c.session_id = ${session}.id)`,
+          endTime: sql`coalesce(${audioSessions.endTime}, ${lastActivityAt})`,
+          updatedAt: sql`now()`,
+        })
+        .where(and(eq(audioSessions.id, id), eq(audioSessions.status, 'recording'), lt(lastActivityAt, idleBefore)))
+        .returning();
+      return row;
+    },
+
+    /** processing → completed|failed|abandoned, once. Returns undefined when the session was not processing. */
     async finish(id: string, outcome: SessionOutcome): Promise<AudioSessionRow | undefined> {
       const [row] = await db
         .update(audioSessions)

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import { SESSION_STATUSES, type SessionStatus } from '@earshot/contracts';
+import { SESSION_STATUSES, type SessionStatus, type StreamGap } from '@earshot/contracts';
 
 export const audioSessions = pgTable(
   'audio_sessions',
@@ -20,6 +20,12 @@ export const audioSessions = pgTable(
     summary: jsonb('summary').$type<Record<string, unknown>>(),
     missingChunkIndexes: integer('missing_chunk_indexes').array().notNull().default(sql`'{}'::integer[]`),
     failureReason: text('failure_reason'),
+    /** Open gap of the audio stream: the last activity before `session_stream_lost` was sent; null while streaming. */
+    streamLostAt: timestamp('stream_lost_at', { withTimezone: true }),
+    /** Closed gaps, oldest first: `{ lost_at, restored_at }` (ISO instants). */
+    streamGaps: jsonb('stream_gaps').$type<StreamGap[]>().notNull().default([]),
+    /** Set by the sweep when it closes a silent session; the summary then ends it as `abandoned`. */
+    abandonedAt: timestamp('abandoned_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
