@@ -30,6 +30,13 @@ const AnalyzerEnvSchema = Type.Object({
   /** Sessions at or above this priority are flagged for review. */
   FLAG_THRESHOLD: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
   DATABASE_POOL_SIZE: Env.int(5, 1),
+  /**
+   * Longest audio a chunk may hold, in seconds. Decoding stops just past it and a longer chunk fails with
+   * CHUNK_TOO_LONG, so a small upload full of hours of opus cannot buy unbounded CPU. Recorder chunks last 30 s.
+   */
+  MAX_CHUNK_DURATION_SEC: Env.int(60, 1),
+  /** Decoded duration this far from the declared `duration` (seconds) flags the chunk (duration_mismatch). */
+  DURATION_MISMATCH_TOLERANCE_SEC: Type.Number({ minimum: 0, default: 3 }),
 });
 
 export function loadConfig(env: Record<string, string | undefined>) {
@@ -63,6 +70,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     wakeSpotter: raw.PHRASE_SPOTTING && raw.WAKE_SPOTTER === 'speech-embedding',
     ...(raw.WAKE_THRESHOLD !== undefined ? { wakeThreshold: raw.WAKE_THRESHOLD } : {}),
     flagThreshold: raw.FLAG_THRESHOLD,
+    maxChunkDurationSec: raw.MAX_CHUNK_DURATION_SEC,
+    durationToleranceSec: raw.DURATION_MISMATCH_TOLERANCE_SEC,
   };
 }
 

@@ -34,12 +34,13 @@ export async function createAnalyzerRuntime(config: AnalyzerConfig) {
     storage,
     queue: producer,
     events,
-    decode: (input, signal) => decodeToPcm(input, { signal }),
+    decode: (input, signal, maxDurationSec) => decodeToPcm(input, { signal, maxDurationSec }),
     engines,
     analysis: {
       phrasesFor: (metadata) => buildPhraseList(watchPhrasesOf(metadata)),
       spotInAudio: config.phraseSpotting,
-      score: {},
+      maxChunkDurationSec: config.maxChunkDurationSec,
+      score: { durationToleranceSec: config.durationToleranceSec },
       summary: { flagThreshold: config.flagThreshold },
     },
   };

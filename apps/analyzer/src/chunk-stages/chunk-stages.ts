@@ -32,8 +32,14 @@ export async function analyzeVoiceActivity(deps: AnalyzerDeps, job: ChunkJob, si
   if (!loaded) return;
   const { chunk } = loaded;
   await deps.chunks.markProcessing(job.sessionId, job.chunkIndex);
+  // The upload's declared duration; durationSeconds is overwritten with the decoded one below, so a re-run
+  // reads it back from its own earlier result.
+  const declaredDurationSec = stageResult<VadStageResult>(chunk, 'vad')?.declaredDurationSec ?? chunk.durationSeconds ?? undefined;
   const pcm = await decodeChunk(deps, chunk, signal);
-  const result: VadStageResult = await runVadStage(pcm, engine(deps, 'vad'));
+  const result: VadStageResult = {
+    ...(await runVadStage(pcm, engine(deps, 'vad'))),
+    ...(declaredDurationSec !== undefined ? { declaredDurationSec } : {}),
+  };
   await deps.chunks.saveStageResult(job.sessionId, job.chunkIndex, {
     stage: 'vad',
     result: { ...result },
