@@ -35,6 +35,11 @@ const AnalyzerEnvSchema = Type.Object({
    * CHUNK_TOO_LONG, so a small upload full of hours of opus cannot buy unbounded CPU. Recorder chunks last 30 s.
    */
   MAX_CHUNK_DURATION_SEC: Env.int(60, 1),
+  /**
+   * Worker threads that decode and run the engines, off the event loop that renews BullMQ locks. Each loads
+   * the engines of ANALYZER_STAGES once (~RSS per engine set: docs/analysis.md). Default 2.
+   */
+  ANALYZER_THREADS: Env.int(2, 1),
   /** Decoded duration this far from the declared `duration` (seconds) flags the chunk (duration_mismatch). */
   DURATION_MISMATCH_TOLERANCE_SEC: Type.Number({ minimum: 0, default: 3 }),
 });
@@ -71,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     ...(raw.WAKE_THRESHOLD !== undefined ? { wakeThreshold: raw.WAKE_THRESHOLD } : {}),
     flagThreshold: raw.FLAG_THRESHOLD,
     maxChunkDurationSec: raw.MAX_CHUNK_DURATION_SEC,
+    analysisThreads: raw.ANALYZER_THREADS,
     durationToleranceSec: raw.DURATION_MISMATCH_TOLERANCE_SEC,
   };
 }

@@ -1,8 +1,9 @@
-import type { LoadedEngines, ScoreOptions, SessionSummaryOptions, WatchedPhrase } from '@earshot/audio';
+import type { ScoreOptions, SessionSummaryOptions, WatchedPhrase } from '@earshot/audio';
 import type { JobName, JobPayloads } from '@earshot/contracts';
 import type { ChunksRepository, SessionsRepository } from '@earshot/db';
 import type { EventPublisher } from '@earshot/events';
 import type { ObjectStorage } from '@earshot/storage';
+import type { AnalysisOutcome, AnalysisStage, AnalysisTaskOf } from './analysis-thread/analysis-task';
 
 export interface JobQueue {
   enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
@@ -16,12 +17,10 @@ export interface AnalyzerDeps {
   queue: JobQueue;
   events: EventPublisher;
   /**
-   * Decodes stored audio to 16 kHz mono PCM, at most `maxDurationSec` of it (the decoder stops there, so the
-   * CPU a chunk costs is bounded whatever the file holds).
+   * Decodes a chunk (at most `maxDurationSec` of it) and runs one stage's engine, off the event loop that
+   * renews BullMQ locks (analysis threads, loaded with the engines of this process's ANALYZER_STAGES).
    */
-  decode(input: NodeJS.ReadableStream, signal: AbortSignal, maxDurationSec: number): Promise<Float32Array>;
-  /** The engines of this process's stages (ENGINES_BY_JOB). */
-  engines: LoadedEngines;
+  runAnalysis<S extends AnalysisStage>(task: AnalysisTaskOf<S>, signal: AbortSignal): Promise<AnalysisOutcome<S>>;
   analysis: {
     /** Exam-specific watch phrases are read from session metadata `watch_phrases`; wake phrases always apply. */
     phrasesFor(metadata: Record<string, unknown>): WatchedPhrase[];
