@@ -40,6 +40,18 @@ const AnalyzerEnvSchema = Type.Object({
   SESSION_SWEEP_INTERVAL_MS: Env.int(30_000, 100),
   /** Rows one sweep handles per kind; the rest wait for the next run. */
   SESSION_SWEEP_BATCH_SIZE: Env.int(500, 1),
+  /**
+   * Longest audio a chunk may hold, in seconds. Decoding stops just past it and a longer chunk fails with
+   * CHUNK_TOO_LONG, so a small upload full of hours of opus cannot buy unbounded CPU. Recorder chunks last 30 s.
+   */
+  MAX_CHUNK_DURATION_SEC: Env.int(60, 1),
+  /**
+   * Worker threads that decode and run the engines, off the event loop that renews BullMQ locks. Each loads
+   * the engines of ANALYZER_STAGES once (~RSS per engine set: docs/analysis.md). Default 2.
+   */
+  ANALYZER_THREADS: Env.int(2, 1),
+  /** Decoded duration this far from the declared `duration` (seconds) flags the chunk (duration_mismatch). */
+  DURATION_MISMATCH_TOLERANCE_SEC: Type.Number({ minimum: 0, default: 3 }),
 });
 
 export function loadConfig(env: Record<string, string | undefined>) {
@@ -82,6 +94,9 @@ export function loadConfig(env: Record<string, string | undefined>) {
       claimStaleMs: raw.CLAIM_STALE_MS,
       batchSize: raw.SESSION_SWEEP_BATCH_SIZE,
     },
+    maxChunkDurationSec: raw.MAX_CHUNK_DURATION_SEC,
+    analysisThreads: raw.ANALYZER_THREADS,
+    durationToleranceSec: raw.DURATION_MISMATCH_TOLERANCE_SEC,
   };
 }
 

@@ -47,7 +47,14 @@ export async function buildHealthApp(checks: Record<string, ReadinessCheck>, htt
   await app.register(healthPlugin, {
     service: 'analyzer',
     checks,
-    details: () => ({ eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) } }),
+    details: () => {
+      const memory = process.memoryUsage();
+      return {
+        eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
+        // A leak shows as RSS or heap climbing with the jobs done (bench/analyzer-memory.bench.ts samples these).
+        memoryBytes: { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers },
+      };
+    },
   });
   return app;
 }

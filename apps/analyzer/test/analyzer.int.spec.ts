@@ -3,7 +3,6 @@ import { createTestDatabase, type TestDatabase } from '@earshot/db';
 import { createRecordingPublisher } from '@earshot/events';
 import { createJobProducer, type WorkerSet } from '@earshot/queue';
 import { makeSpeechChunk, sha256Hex, startTestS3Server, TEST_REDIS_URL, uniquePrefix, type TestS3Server } from '@earshot/testing';
-import { ENGINE_KINDS } from '@earshot/audio';
 import { JOB_NAMES, chunkObjectKey } from '@earshot/contracts';
 import { loadConfig } from '../src/config';
 import { createAnalyzerRuntime } from '../src/deps';
@@ -27,6 +26,8 @@ beforeAll(async () => {
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: 'analyzer-spec',
     LOG_LEVEL: 'silent',
+    // Low enough that a long chunk stays quick to make and decode in a test.
+    MAX_CHUNK_DURATION_SEC: '20',
   };
   runtime = await createAnalyzerRuntime(loadConfig(env));
   await runtime.deps.storage.ensureBucket();
@@ -49,7 +50,7 @@ afterAll(async () => {
 });
 
 /** Stores a chunk as the uploader would: object in S3, row marked uploaded. */
-async function storeChunk(sessionId: string, chunkIndex: number, bytes: Buffer) {
+async function storeChunk(sessionId: string, chunkIndex: number, bytes: Buffer, declaredDurationSec: number | null = null) {
   const key = chunkObjectKey(sessionId, chunkIndex, 'test', 'webm');
   await runtime.deps.storage.putStream(key, Readable.from([bytes]), 'audio/webm');
   const claimToken = crypto.randomUUID();
@@ -58,7 +59,7 @@ async function storeChunk(sessionId: string, chunkIndex: number, bytes: Buffer) 
     sessionId,
     chunkIndex,
     startTimeSeconds: chunkIndex * 30,
-    durationSeconds: null,
+    durationSeconds: declaredDurationSec,
     s3Key: key,
     contentType: 'audio/webm',
     staleBefore: new Date(0),
@@ -80,15 +81,10 @@ async function waitForChunk(sessionId: string, chunkIndex: number, timeoutMs = 6
 
 describe('analyzer stages (real Postgres, Redis, S3, ffmpeg, Silero VAD, pocketsphinx)', () => {
   it('loads only the engines of the stages it runs (ANALYZER_STAGES)', async () => {
-    expect(runtime.deps.engines).toMatchObject({
-      vad: { engine: 'silero-v5' },
-      speakers: { engine: 'mfcc-bic' },
-      transcriber: { engine: 'pocketsphinx' },
-      wakeSpotter: { engine: 'speech-embedding' },
-    });
+    expect(runtime.engineKinds).toEqual(['vad', 'speakers', 'transcriber', 'wakeSpotter']);
     const vadAndScore = await createAnalyzerRuntime(loadConfig({ ...env, ANALYZER_STAGES: 'chunk.vad,chunk.score' }));
     const transcribeOnly = await createAnalyzerRuntime(loadConfig({ ...env, ANALYZER_STAGES: 'chunk.transcribe' }));
-    const loadedKinds = (r: typeof runtime) => ENGINE_KINDS.filter((kind) => r.deps.engines[kind] !== undefined);
+    const loadedKinds = (r: typeof runtime) => r.engineKinds;
     try {
       expect(loadedKinds(vadAndScore)).toEqual(['vad']);
       expect(loadedKinds(transcribeOnly)).toEqual(['transcriber', 'wakeSpotter']);
@@ -150,5 +146,34 @@ describe('analyzer stages (real Postgres, Redis, S3, ffmpeg, Silero VAD, pockets
     expect(done?.summary).toMatchObject({ analysedChunks: 1, failedChunks: 1, flagged: expect.any(Boolean), priorityScore: expect.any(Number) });
     const completed = publisher.events.find((event) => event.event === 'session_completed');
     expect(completed?.payload).toMatchObject({ session_id: session.id, missing_chunk_indexes: [2], processed_chunks: 1, failed_chunks: 1 });
+  }, 90_000);
+
+  it('fails a chunk holding more audio than MAX_CHUNK_DURATION_SEC with CHUNK_TOO_LONG, and flags a declared duration that does not match', async () => {
+    const session = await runtime.deps.sessions.create({
+      orgId: 'org-1',
+      userId: 'cand-2',
+      testSessionId: 'exam-2',
+      metadata: {},
+      s3BaseKeyFor: (id) => `audio/${id}/`,
+    });
+    // 45 s of audio in a chunk the upload calls 10 s: more than the test's 20 s maximum.
+    const long = await makeSpeechChunk({ text: 'I will read you question one and you tell me the answer.', durationSec: 45, speechStartSec: 1 });
+    await storeChunk(session.id, 0, long.bytes, 10);
+    // 15 s of audio declared as 5 s: within the maximum, analysed, but flagged.
+    const forged = await makeSpeechChunk({ text: 'Okay, I am ready.', durationSec: 15, speechStartSec: 1 });
+    await storeChunk(session.id, 1, forged.bytes, 5);
+
+    const tooLong = await waitForChunk(session.id, 0);
+    expect(tooLong.processingStatus).toBe('failed');
+    expect(tooLong.failureReason).toMatch(/^chunk\.vad: CHUNK_TOO_LONG: audio lasts more than 20 s/);
+
+    const flagged = await waitForChunk(session.id, 1);
+    expect(flagged.processingStatus).toBe('completed');
+    expect(flagged.durationSeconds).toBeGreaterThan(14.5);
+    expect(flagged.analysisResults.vad).toMatchObject({ declaredDurationSec: 5 });
+    const flags = (flagged.analysisResults.score as { flags: Array<{ type: string; evidence: string }> }).flags;
+    expect(flags).toContainEqual(
+      expect.objectContaining({ type: 'duration_mismatch', evidence: expect.stringMatching(/declared 5 s/) }),
+    );
   }, 90_000);
 });

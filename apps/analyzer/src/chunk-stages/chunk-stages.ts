@@ -1,8 +1,5 @@
 import {
   runScoreStage,
-  runSpeakersStage,
-  runTranscribeStage,
-  runVadStage,
   type ChunkScore,
   type SpeakerAnalysis,
   type TranscribeStageResult,
@@ -11,17 +8,10 @@ import {
 import type { ChunkJob } from '@earshot/contracts';
 import type { AnalyzerDeps } from '../ports';
 import { finishChunk } from './finish-chunk';
-import { decodeChunk, loadChunkForStage, queueNextStage, stageResult } from './stage-context';
+import { analyseChunk, loadChunkForStage, queueNextStage, stageResult } from './stage-context';
 
 /** 16 kHz mono 16-bit PCM: the uncompressed size the compression ratio compares against. */
 const PCM_BYTES_PER_SEC = 16_000 * 2;
-
-/** An engine this stage needs; absent only when the process was started without the stage (ANALYZER_STAGES). */
-function engine<K extends 'vad' | 'speakers'>(deps: AnalyzerDeps, kind: K): NonNullable<AnalyzerDeps['engines'][K]> {
-  const loaded = deps.engines[kind];
-  if (!loaded) throw new Error(`this analyzer process has no ${kind} engine: its ANALYZER_STAGES leave that stage out`);
-  return loaded;
-}
 
 /**
  * Each stage: reload the chunk, do its one piece of analysis, store it under analysis_results[stage], queue the
@@ -32,8 +22,13 @@ export async function analyzeVoiceActivity(deps: AnalyzerDeps, job: ChunkJob, si
   if (!loaded) return;
   const { chunk } = loaded;
   await deps.chunks.markProcessing(job.sessionId, job.chunkIndex);
-  const pcm = await decodeChunk(deps, chunk, signal);
-  const result: VadStageResult = await runVadStage(pcm, engine(deps, 'vad'));
+  // The upload's declared duration; durationSeconds is overwritten with the decoded one below, so a re-run
+  // reads it back from its own earlier result.
+  const declaredDurationSec = stageResult<VadStageResult>(chunk, 'vad')?.declaredDurationSec ?? chunk.durationSeconds ?? undefined;
+  const result: VadStageResult = {
+    ...(await analyseChunk(deps, chunk, 'vad', {}, signal)),
+    ...(declaredDurationSec !== undefined ? { declaredDurationSec } : {}),
+  };
   await deps.chunks.saveStageResult(job.sessionId, job.chunkIndex, {
     stage: 'vad',
     result: { ...result },
@@ -52,8 +47,14 @@ export async function analyzeSpeakers(deps: AnalyzerDeps, job: ChunkJob, signal:
   if (!loaded) return;
   const vad = stageResult<VadStageResult>(loaded.chunk, 'vad');
   if (!vad) throw new Error('speakers stage ran before vad');
-  const pcm = vad.speechSegments.length ? await decodeChunk(deps, loaded.chunk, signal) : new Float32Array(0);
-  const result: SpeakerAnalysis = await runSpeakersStage(pcm, vad, engine(deps, 'speakers'));
+  const result: SpeakerAnalysis = await analyseChunk(
+    deps,
+    loaded.chunk,
+    'speakers',
+    { speechSegments: vad.speechSegments },
+    signal,
+    vad.speechSegments.length > 0,
+  );
   await deps.chunks.saveStageResult(job.sessionId, job.chunkIndex, {
     stage: 'speakers',
     result: { ...result },
@@ -67,13 +68,18 @@ export async function transcribeSpeech(deps: AnalyzerDeps, job: ChunkJob, signal
   if (!loaded) return;
   const vad = stageResult<VadStageResult>(loaded.chunk, 'vad');
   if (!vad) throw new Error('transcribe stage ran before vad');
-  const pcm = vad.speechSegments.length ? await decodeChunk(deps, loaded.chunk, signal) : new Float32Array(0);
-  const result: TranscribeStageResult = await runTranscribeStage(pcm, vad, deps.engines.transcriber, {
-    phrases: deps.analysis.phrasesFor(loaded.session.metadata),
-    spotInAudio: deps.analysis.spotInAudio,
-    ...(deps.engines.wakeSpotter ? { wakeSpotter: deps.engines.wakeSpotter } : {}),
+  const result: TranscribeStageResult = await analyseChunk(
+    deps,
+    loaded.chunk,
+    'transcribe',
+    {
+      speechSegments: vad.speechSegments,
+      phrases: deps.analysis.phrasesFor(loaded.session.metadata),
+      spotInAudio: deps.analysis.spotInAudio,
+    },
     signal,
-  });
+    vad.speechSegments.length > 0,
+  );
   await deps.chunks.saveStageResult(job.sessionId, job.chunkIndex, {
     stage: 'transcribe',
     result: { ...result },

@@ -45,17 +45,21 @@ const DEFAULT_IN_PROCESS_MAX_BYTES = 32 * 1024 * 1024;
 
 function wantsInProcess(opts: DecodeToPcmOptions): boolean {
   const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
-  return opts.inProcess !== false && !opts.startSec && !opts.maxDurationSec && OPUS_NATIVE_RATES.has(sampleRate);
+  return opts.inProcess !== false && !opts.startSec && OPUS_NATIVE_RATES.has(sampleRate);
 }
 
 const isInProcessFormat = (bytes: Uint8Array): boolean => isWebm(bytes) || isWav(bytes);
+
+/** A copy (not a view that would keep the long buffer alive) when the PCM is longer than `maxSamples`. */
+const capSamples = (pcm: Float32Array, maxSamples: number): Float32Array => (pcm.length > maxSamples ? pcm.slice(0, maxSamples) : pcm);
 
 /** Decodes webm/opus or WAV bytes in-process; undefined means "use ffmpeg" (other format, rate, codec, damage). */
 async function tryDecodeBytes(bytes: Uint8Array, opts: DecodeToPcmOptions): Promise<Float32Array | undefined> {
   if (!wantsInProcess(opts) || !isInProcessFormat(bytes)) return undefined;
   const sampleRate = opts.sampleRate ?? ANALYSIS_SAMPLE_RATE;
   try {
-    const pcm = isWav(bytes) ? decodeWav(bytes, sampleRate) : decodeWebmOpus(bytes, sampleRate);
+    const maxSamples = opts.maxDurationSec ? Math.round(opts.maxDurationSec * sampleRate) : Infinity;
+    const pcm = isWav(bytes) ? capSamples(decodeWav(bytes, sampleRate), maxSamples) : decodeWebmOpus(bytes, sampleRate, maxSamples);
     return pcm.length > 0 ? pcm : undefined;
   } catch {
     return undefined;

@@ -148,14 +148,18 @@ export const OPUS_NATIVE_RATES = new Set<number>([8000, 12000, 16000, 24000, 480
  * Decodes webm/opus bytes to mono float PCM at `sampleRate` (one of OPUS_NATIVE_RATES). A damaged packet throws
  * WebmOpusUnsupported, so the caller hands the file to ffmpeg, which conceals it and keeps the timeline.
  */
-export function decodeWebmOpus(bytes: Uint8Array, sampleRate = 16_000): Float32Array {
+export function decodeWebmOpus(bytes: Uint8Array, sampleRate = 16_000, maxSamples = Infinity): Float32Array {
   if (!OPUS_NATIVE_RATES.has(sampleRate)) throw new WebmOpusUnsupported(`sample rate ${sampleRate}`);
   const { track, frames } = demuxWebmOpus(bytes);
   const channels = track.channels === 2 ? 2 : 1;
   const decoder = new Decoder({ channels, sample_rate: sampleRate as OpusRate });
   const parts: Int16Array[] = [];
   let total = 0;
+  // OpusHead counts pre-skip at 48 kHz.
+  const preSkip = Math.round((track.preSkip * sampleRate) / 48_000);
   for (const frame of frames) {
+    // Stop once `maxSamples` are decoded: a small file can hold hours of audio, and decoding costs CPU.
+    if (total - preSkip >= maxSamples) break;
     let pcm: Uint8Array;
     try {
       pcm = decoder.decode(frame);
@@ -168,16 +172,16 @@ export function decodeWebmOpus(bytes: Uint8Array, sampleRate = 16_000): Float32A
     parts.push(samples);
     total += samples.length / channels;
   }
-  // OpusHead counts pre-skip at 48 kHz.
-  const skip = Math.min(total, Math.round((track.preSkip * sampleRate) / 48_000));
+  const skip = Math.min(total, preSkip);
   if (total - skip <= 0) throw new WebmOpusUnsupported('no samples decoded');
-  const mono = new Float32Array(total - skip);
+  const mono = new Float32Array(Math.min(total - skip, maxSamples));
   const scale = channels === 2 ? STEREO_TO_MONO / 32_768 : 1 / 32_768;
   let frameIndex = 0; // sample frames decoded so far, before the skip
   for (const samples of parts) {
     const count = samples.length / channels;
     for (let i = 0; i < count; i++, frameIndex++) {
       if (frameIndex < skip) continue;
+      if (frameIndex - skip >= mono.length) break;
       const value = channels === 2 ? samples[2 * i]! + samples[2 * i + 1]! : samples[i]!;
       mono[frameIndex - skip] = value * scale;
     }

@@ -26,6 +26,18 @@ const INT16_SCALE = 32767;
 const ONNX_LOG_ERRORS_ONLY = 3;
 /** Embeddings computed per session.run (bounded memory for long inputs). */
 const EMBEDDING_BATCH = 256;
+/** The melspectrogram model's FFT size: an input of L samples gives floor((L - 512) / 160) + 1 frames. */
+const MEL_FFT_SAMPLES = 512;
+/**
+ * onnxruntime keeps memory for every input shape a session has run (about 0.4 MB each, never given back), and
+ * speech windows have any length: one shape per chunk made the analyzer's RSS climb without end. Inputs are
+ * padded with zeros to a multiple of these sizes so a session sees a few dozen shapes at most; the frames and
+ * embeddings that cover the padding are dropped (the model is frame-local: the kept values are identical).
+ */
+const MEL_INPUT_BUCKET_SAMPLES = 16_000;
+const EMBEDDING_BATCH_BUCKET = 32;
+
+const roundUpTo = (value: number, step: number): number => Math.ceil(value / step) * step;
 
 export interface SpeechEmbeddings {
   /** `count` × EMBEDDING_DIM values; embedding i starts at i × EMBEDDING_HOP_SEC from the input's start. */
@@ -80,11 +92,12 @@ export async function createSpeechEmbedder(options: SpeechEmbedderOptions = {}):
       // too short for one embedding's frames
       if (pcm.length < MEL_WINDOW_FRAMES * MEL_HOP_SAMPLES + MEL_WINDOW_SAMPLES)
         return { data: new Float32Array(0), count: 0 };
-      const scaled = new Float32Array(pcm.length);
+      const scaled = new Float32Array(roundUpTo(pcm.length, MEL_INPUT_BUCKET_SAMPLES));
       for (let i = 0; i < pcm.length; i++) scaled[i] = Math.max(-1, Math.min(1, pcm[i]!)) * INT16_SCALE;
       const melResult = await mel.run({ [melInput]: new ort.Tensor('float32', scaled, [1, scaled.length]) });
       const melTensor = melResult[melOutput]!;
-      const frames = melTensor.dims[2] ?? 0;
+      const unpaddedFrames = Math.floor((pcm.length - MEL_FFT_SAMPLES) / MEL_HOP_SAMPLES) + 1;
+      const frames = Math.min(melTensor.dims[2] ?? 0, unpaddedFrames);
       const melData = melTensor.data as Float32Array;
       // openWakeWord's scaling of the model's log-mel output.
       for (let i = 0; i < melData.length; i++) melData[i] = melData[i]! / 10 + 2;
@@ -93,15 +106,15 @@ export async function createSpeechEmbedder(options: SpeechEmbedderOptions = {}):
       const windowValues = MEL_WINDOW_FRAMES * MEL_BANDS;
       for (let first = 0; first < count; first += EMBEDDING_BATCH) {
         const n = Math.min(EMBEDDING_BATCH, count - first);
-        const batch = new Float32Array(n * windowValues);
+        const batch = new Float32Array(Math.min(EMBEDDING_BATCH, roundUpTo(n, EMBEDDING_BATCH_BUCKET)) * windowValues);
         for (let w = 0; w < n; w++) {
           const start = (first + w) * MEL_STEP_FRAMES * MEL_BANDS;
           batch.set(melData.subarray(start, start + windowValues), w * windowValues);
         }
         const out = await embedding.run({
-          [embeddingInput]: new ort.Tensor('float32', batch, [n, MEL_WINDOW_FRAMES, MEL_BANDS, 1]),
+          [embeddingInput]: new ort.Tensor('float32', batch, [batch.length / windowValues, MEL_WINDOW_FRAMES, MEL_BANDS, 1]),
         });
-        data.set(out[embeddingOutput]!.data as Float32Array, first * EMBEDDING_DIM);
+        data.set((out[embeddingOutput]!.data as Float32Array).subarray(0, n * EMBEDDING_DIM), first * EMBEDDING_DIM);
       }
       return { data, count };
     },

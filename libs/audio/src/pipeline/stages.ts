@@ -32,6 +32,8 @@ import type { DetectSpeechOptions, Vad, VadEngineName } from '../vad/vad.types';
 
 export interface VadStageResult {
   durationSec: number;
+  /** The duration the upload declared, kept for the score stage's duration_mismatch flag. */
+  declaredDurationSec?: number;
   speechSegments: SpeechSegment[];
   voiceActivityRatio: number;
   engine: VadEngineName;
@@ -164,6 +166,7 @@ export function runScoreStage(
   return scoreChunk(
     {
       durationSec: vadResult.durationSec,
+      ...(vadResult.declaredDurationSec !== undefined ? { declaredDurationSec: vadResult.declaredDurationSec } : {}),
       speechSegments: vadResult.speechSegments,
       levels: vadResult.levels,
       ...(speakers ? { speakers } : {}),

@@ -98,6 +98,16 @@ describe('scoreChunk', () => {
     expect(silent.flags.map((f) => f.type)).toEqual(['silent_microphone']);
   });
 
+  it('flags a decoded duration that differs from the declared one beyond the tolerance, and explains it', () => {
+    const forged = scoreChunk(input({ durationSec: 58, declaredDurationSec: 30 }));
+    expect(forged.flags).toEqual([
+      expect.objectContaining({ type: 'duration_mismatch', start: 0, end: 58, evidence: expect.stringMatching(/58 s .* declared 30 s/) }),
+    ]);
+    expect(scoreChunk(input({ durationSec: 31.5, declaredDurationSec: 30 })).flags).toEqual([]);
+    expect(scoreChunk(input({ durationSec: 58 })).flags).toEqual([]);
+    expect(scoreChunk(input({ durationSec: 40, declaredDurationSec: 30 }), { durationToleranceSec: 15 }).flags).toEqual([]);
+  });
+
   it('applies configured weights', () => {
     const hit = {
       phrase: 'alexa',

@@ -13,7 +13,8 @@ export type FlagType =
   | 'sustained_talking'
   | 'low_level_speech'
   | 'loud_non_speech'
-  | 'silent_microphone';
+  | 'silent_microphone'
+  | 'duration_mismatch';
 
 export interface Flag {
   type: FlagType;
@@ -48,6 +49,11 @@ export interface ScoreOptions {
    * speech-embedding spotter agrees): it fires on some near misses and real conversation. Default 0.5.
    */
   spotterOnlyFactor?: number;
+  /**
+   * A chunk whose decoded audio is longer or shorter than its declared duration (the upload's `duration`) by
+   * more than this is flagged: the recorder does not make such chunks, an edited or forged upload does. Default 3 s.
+   */
+  durationToleranceSec?: number;
 }
 
 export const DEFAULT_WEIGHTS: Record<FlagType, number> = {
@@ -59,6 +65,7 @@ export const DEFAULT_WEIGHTS: Record<FlagType, number> = {
   low_level_speech: 0.3,
   loud_non_speech: 0.2,
   silent_microphone: 0.5,
+  duration_mismatch: 0.6,
 };
 
 export const DEFAULT_SCORE_OPTIONS: Required<Omit<ScoreOptions, 'weights'>> = {
@@ -70,11 +77,14 @@ export const DEFAULT_SCORE_OPTIONS: Required<Omit<ScoreOptions, 'weights'>> = {
   minLoudSec: 0.1,
   silentDbfs: -75,
   spotterOnlyFactor: 0.5,
+  durationToleranceSec: 3,
 };
 
 /** Everything the score stage needs, as produced by the earlier stages (all JSON-safe). */
 export interface ScoreInput {
   durationSec: number;
+  /** What the upload said the chunk lasts; absent when it said nothing. */
+  declaredDurationSec?: number;
   speechSegments: SpeechSegment[];
   levels: LevelSummary;
   speakers?: { speakerCount: number; confidence: number; turns: SpeakerTurn[]; segmentVoicedRatios?: number[] };
@@ -110,6 +120,20 @@ export function scoreChunk(input: ScoreInput, options: ScoreOptions = {}): Chunk
       1,
       `chunk level ${input.levels.rmsDbfs} dBFS is below ${opts.silentDbfs} dBFS`,
     );
+  }
+
+  if (input.declaredDurationSec !== undefined) {
+    const offSec = Math.abs(input.durationSec - input.declaredDurationSec);
+    if (offSec > opts.durationToleranceSec) {
+      add(
+        'duration_mismatch',
+        0,
+        input.durationSec,
+        1,
+        `decoded audio lasts ${round3(input.durationSec)} s but the upload declared ${round3(input.declaredDurationSec)} s ` +
+          `(off by ${round3(offSec)} s, tolerance ${opts.durationToleranceSec} s)`,
+      );
+    }
   }
 
   const speakers = input.speakers;
